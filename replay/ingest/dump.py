@@ -1,0 +1,110 @@
+"""Cluster dumps (``Client.dump_cluster_state``) into a :class:`~replay.events.Trace`.
+
+The msgpack and yaml readers both produce a dict of the dump's own shape (the msgpack
+one only with the parts replay uses); this module turns that dict into records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from replay.errors import UnreadableInputError
+from replay.events import TaskGraph, TaskRecord, Trace, TraceMetadata, WorkerRecord
+from replay.ingest.keys import KeyError_, canonical_key, key_from_taskstate
+from replay.ingest.records import entry_fields, scheduler_transitions, worker_records
+from replay.releases import NATIVE_KEYS_SINCE, parse_release
+
+
+def distributed_version(versions: Any) -> str | None:
+    """The scheduler's distributed version from any era's ``versions`` block."""
+    if not isinstance(versions, dict):
+        return None
+    for holder in (versions.get("scheduler"), versions):
+        if isinstance(holder, dict):
+            packages = holder.get("packages")
+            if isinstance(packages, dict) and isinstance(packages.get("distributed"), str):
+                return str(packages["distributed"])
+    return None
+
+
+def trace_from_dump(dump: Any, path: str, format_name: str) -> Trace:
+    """Records and metadata from a dump dict."""
+    if not isinstance(dump, dict) or not isinstance(dump.get("scheduler"), dict):
+        raise UnreadableInputError(path, "not a cluster dump: no 'scheduler' map at the top level")
+    scheduler: dict[str, Any] = dump["scheduler"]
+    raw_log = scheduler.get("transition_log", [])
+    if not isinstance(raw_log, list | tuple):
+        raise UnreadableInputError(path, "the dump's scheduler.transition_log is not a list")
+    transitions = tuple(scheduler_transitions(raw_log, path))
+    version = distributed_version(dump.get("versions"))
+    release = parse_release(version)
+    workers = dump.get("workers")
+    worker_addresses = _worker_addresses(scheduler.get("workers"), workers)
+    counter = scheduler.get("transition_counter")
+    metadata = TraceMetadata(
+        path=path,
+        format=format_name,
+        distributed_version=version,
+        scheduler_address=scheduler.get("address") if isinstance(scheduler.get("address"), str) else None,
+        worker_addresses=worker_addresses,
+        transition_counter=counter if isinstance(counter, int) and not isinstance(counter, bool) else None,
+        entry_fields=entry_fields(raw_log),
+        stringified_keys=release is not None and release < NATIVE_KEYS_SINCE,
+    )
+    return Trace(
+        metadata=metadata,
+        transitions=transitions,
+        worker_records=_worker_records(workers),
+        graph=task_graph(scheduler.get("tasks"), path),
+    )
+
+
+def _worker_addresses(scheduler_workers: Any, workers: Any) -> tuple[str, ...]:
+    addresses: dict[str, None] = {}
+    for source in (scheduler_workers, workers):
+        if isinstance(source, dict):
+            addresses.update((address, None) for address in source if isinstance(address, str))
+    return tuple(addresses)
+
+
+def _worker_records(workers: Any) -> tuple[WorkerRecord, ...]:
+    if not isinstance(workers, dict):
+        return ()
+    records: list[WorkerRecord] = []
+    for address, state in workers.items():
+        if isinstance(state, dict) and isinstance(state.get("log"), list | tuple):
+            records.extend(worker_records(state["log"], str(address)))
+    return tuple(records)
+
+
+def task_graph(tasks: Any, path: str) -> TaskGraph | None:
+    """The graph of a dump's task table, from the ``<TaskState ...>`` reprs of each row."""
+    if not isinstance(tasks, dict):
+        return None
+    rows: dict[Any, TaskRecord] = {}
+    for raw_key, fields in tasks.items():
+        if not isinstance(fields, dict):
+            continue
+        try:
+            key = canonical_key(raw_key)
+        except KeyError_ as error:
+            raise UnreadableInputError(path, f"task table: {error}") from None
+        state = fields.get("state")
+        rows[key] = TaskRecord(
+            key=key,
+            state=state if isinstance(state, str) else "unknown",
+            dependencies=_referenced_keys(fields.get("dependencies")),
+            dependents=_referenced_keys(fields.get("dependents")),
+        )
+    return TaskGraph(source="dump", tasks=rows)
+
+
+def _referenced_keys(reprs: Any) -> tuple[Any, ...]:
+    if not isinstance(reprs, list | tuple):
+        return ()
+    keys = []
+    for text in reprs:
+        parsed = key_from_taskstate(text) if isinstance(text, str) else None
+        if parsed is not None:
+            keys.append(parsed[0])
+    return tuple(keys)

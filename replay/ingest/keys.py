@@ -1,0 +1,125 @@
+"""One canonical form for task keys, whatever the input spelled.
+
+The same tuple key arrives as ``['t', 0]`` (an entry after msgpack/yaml), ``"['t', 0]"``
+(a map key in a dump), ``('t', 0)`` (inside a ``<TaskState ...>`` repr) and, before
+distributed 2023.9, as the stringified ``"('t', 0)"``. All become the tuple ``('t', 0)``.
+Ints and floats stay numbers; bytes become their repr, as dumps already spell them.
+A string that merely looks like a number stays a string: ``'5'`` is ambiguous in the
+stringified era, and guessing would merge two distinct keys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from typing import Any
+
+from replay.events import Key
+from replay.ingest.literal import LiteralError, parse_literal
+
+MAX_KEY_DEPTH = 16
+_TASKSTATE_REPR = re.compile(r"^<(?:TaskState|Task) (?P<key>.+) (?P<state>\S+)>$", re.DOTALL)
+
+
+class KeyError_(ValueError):  # noqa: N801 - trailing underscore avoids shadowing the builtin
+    """A value that cannot be a task key."""
+
+
+def canonical_key(raw: Any, depth: int = 0) -> Key:
+    """The canonical form of a key in any spelling, or :class:`KeyError_`."""
+    kind = type(raw)
+    if kind is str:
+        if raw[:1] in "([" and raw[-1:] in ")]":
+            return _key_from_text(raw)
+        return raw  # type: ignore[no-any-return]
+    if kind is int or kind is float:
+        return raw  # type: ignore[no-any-return]
+    if kind is tuple or kind is list:
+        if depth >= MAX_KEY_DEPTH:
+            raise KeyError_(f"key nested deeper than {MAX_KEY_DEPTH} levels")
+        return tuple(canonical_key(part, depth + 1) for part in raw)
+    if kind is bytes:
+        return repr(raw)
+    raise KeyError_(f"a {kind.__name__} cannot be a task key")
+
+
+@lru_cache(maxsize=65536)
+def _key_from_text(text: str) -> Key:
+    """``"('t', 0)"`` or ``"['t', 0]"`` as a tuple; any other string unchanged."""
+    try:
+        value = parse_literal(text, max_depth=MAX_KEY_DEPTH)
+    except LiteralError:
+        return text
+    if isinstance(value, tuple | list):
+        try:
+            return canonical_key(value)
+        except KeyError_:
+            return text
+    return text
+
+
+def canonical_recommendations(raw: Any) -> dict[Key, str]:
+    """A recommendations map with canonical keys and state names as strings."""
+    if not isinstance(raw, dict):
+        raise KeyError_(f"recommendations must be a map, not {type(raw).__name__}")
+    result: dict[Key, str] = {}
+    for key, value in raw.items():
+        result[canonical_key(key)] = value if type(value) is str else state_name(value)
+    return result
+
+
+def state_name(value: Any) -> str:
+    """A state name from a recommendation value (old worker logs used tuples like ``('memory', v)``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, tuple | list) and value and isinstance(value[0], str):
+        return value[0]
+    raise KeyError_(f"{type(value).__name__} is not a state name")
+
+
+def key_from_taskstate(text: str) -> tuple[Key, str] | None:
+    """``(key, state)`` from ``<TaskState ('t', 0) memory>`` and its older spellings."""
+    match = _TASKSTATE_REPR.match(text)
+    if match is None:
+        return None
+    key_text = match.group("key")
+    try:
+        value = parse_literal(key_text, max_depth=MAX_KEY_DEPTH)
+        key = canonical_key(value)
+    except (LiteralError, KeyError_):
+        key = key_text
+    return key, match.group("state")
+
+
+def format_key(key: Key) -> str:
+    """How a key is shown and typed: strings bare, anything else as its repr."""
+    return key if isinstance(key, str) else repr(key)
+
+
+def key_to_json(key: Key) -> Any:
+    """A key as JSON: string, number, or array for a tuple."""
+    if isinstance(key, tuple):
+        return [key_to_json(part) for part in key]
+    return key
+
+
+def key_from_json(value: Any) -> Key:
+    """The inverse of :func:`key_to_json` (arrays are tuples)."""
+    return canonical_key(value)
+
+
+def parse_user_key(text: str, known: set[Key] | None = None) -> Key:
+    """A key typed on the command line: ``g``, ``5``, ``"('x', 0)"``, or JSON ``["x", 0]``."""
+    if known is not None and text in known:
+        return text
+    candidates: list[Key] = []
+    for parse in (lambda t: canonical_key(parse_literal(t)), lambda t: canonical_key(json.loads(t))):
+        try:
+            candidates.append(parse(text))
+        except (LiteralError, KeyError_, ValueError):
+            continue
+    for candidate in candidates:
+        if known is None or candidate in known:
+            return candidate
+    return text

@@ -1,0 +1,91 @@
+"""Safety limits for reading untrusted files, and a bounded byte source."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from replay.errors import LimitExceededError, UnreadableInputError
+
+MiB = 1024 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What replay will read at most; every command takes options to raise them."""
+
+    #: decompressed bytes of one input (a real 176,000-entry dump holds 147 MB of msgpack)
+    max_bytes: int = 1024 * MiB
+    #: bytes of one pasted-text input (a story pasted from CI is a few MB at most)
+    max_text_bytes: int = 64 * MiB
+    #: nesting of containers (real entries nest about 5 deep)
+    max_depth: int = 64
+    #: elements of one array or map inside an entry (the whole log is streamed, not counted)
+    max_container_length: int = 10_000_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class BoundedReader(io.RawIOBase):
+    """A readable stream that fails with :class:`LimitExceededError` past ``limit`` bytes.
+
+    Wraps a gzip stream so that a small file expanding to gigabytes is stopped
+    after ``limit`` bytes, in bounded time and memory.
+    """
+
+    def __init__(self, inner: IO[bytes], limit: int, path: str) -> None:
+        self._inner = inner
+        self._limit = limit
+        self._path = path
+        self.consumed = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(buffer)
+        try:
+            data = self._inner.read(len(view))
+        except (OSError, EOFError, zlib.error) as error:
+            raise UnreadableInputError(
+                self._path, f"corrupt or truncated compressed data: {error}", offset=self.consumed
+            ) from None
+        size = len(data)
+        self.consumed += size
+        if self.consumed > self._limit:
+            raise LimitExceededError(
+                self._path,
+                f"more than {self._limit // MiB} MiB of data (raise it with --max-bytes)",
+            )
+        view[:size] = data
+        return size
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+def open_bytes(path: Path, limits: Limits) -> tuple[io.BufferedReader, bool]:
+    """Open ``path`` for reading, gunzipping when it starts with the gzip magic.
+
+    Returns the stream and whether it was compressed.
+    """
+    raw = path.open("rb")
+    compressed = raw.read(2) == GZIP_MAGIC
+    raw.seek(0)
+    inner: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+    bounded = BoundedReader(inner, limits.max_bytes, str(path))
+    return io.BufferedReader(bounded, buffer_size=MiB), compressed
+
+
+def read_head(path: Path, limits: Limits, size: int = 4096) -> tuple[bytes, bool]:
+    """The first ``size`` bytes of the (decompressed) content, and whether it was gzip."""
+    stream, compressed = open_bytes(path, limits)
+    with stream:
+        return stream.read(size), compressed

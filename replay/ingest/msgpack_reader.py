@@ -1,0 +1,202 @@
+"""msgpack inputs: bare logs and stories (an array of entries), and cluster dumps (a map).
+
+Dumps are read with a streaming ``Unpacker``: only the parts replay uses become
+Python objects; everything else is skipped in place (``Unpacker.skip``), which is
+what keeps a 147 MB dump fast. ``strict_map_key=False`` because dumps from 2023.9
+on have int map keys, which distributed's own loader rejects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgpack
+
+from replay.errors import UnreadableInputError
+from replay.ingest.limits import Limits, open_bytes
+
+#: Scheduler fields of a dump that replay reads; the rest is skipped unread.
+SCHEDULER_FIELDS = frozenset({"transition_log", "tasks", "transition_counter", "address", "workers", "id"})
+#: Task-table fields replay reads.
+TASK_FIELDS = frozenset({"key", "state", "dependencies", "dependents"})
+
+_UNPACK_ERRORS = (
+    msgpack.exceptions.ExtraData,
+    msgpack.exceptions.FormatError,
+    msgpack.exceptions.StackError,
+    msgpack.exceptions.OutOfData,
+    ValueError,
+    TypeError,
+)
+
+
+def make_unpacker(stream: Any, limits: Limits) -> msgpack.Unpacker:
+    """An unpacker with every length bounded, tuples for arrays (hashable tuple map keys)."""
+    length = limits.max_container_length
+    return msgpack.Unpacker(
+        stream,
+        use_list=False,
+        raw=False,
+        strict_map_key=False,
+        max_buffer_size=limits.max_bytes,
+        max_str_len=min(limits.max_bytes, 2**31 - 1),
+        max_bin_len=min(limits.max_bytes, 2**31 - 1),
+        max_array_len=length,
+        max_map_len=length,
+        max_ext_len=0,
+        unicode_errors="surrogateescape",
+    )
+
+
+class MsgpackCursor:
+    """A streaming position in one msgpack file, turning library errors into one clear line."""
+
+    def __init__(self, path: Path, limits: Limits) -> None:
+        self.path = path
+        self.stream, self.compressed = open_bytes(path, limits)
+        self.unpacker = make_unpacker(self.stream, limits)
+
+    def close(self) -> None:
+        self.stream.close()
+
+    def fail(self, error: BaseException) -> UnreadableInputError:
+        if isinstance(error, UnreadableInputError):
+            return error
+        what = "truncated msgpack" if isinstance(error, msgpack.exceptions.OutOfData) else "corrupt msgpack"
+        detail = str(error) or type(error).__name__
+        return UnreadableInputError(
+            str(self.path), f"{what}: {detail}", offset=self.unpacker.tell()
+        )
+
+    def array_header(self) -> int:
+        try:
+            return int(self.unpacker.read_array_header())
+        except _UNPACK_ERRORS as error:
+            raise self.fail(error) from None
+
+    def map_header(self) -> int:
+        try:
+            return int(self.unpacker.read_map_header())
+        except _UNPACK_ERRORS as error:
+            raise self.fail(error) from None
+
+    def value(self) -> Any:
+        try:
+            return self.unpacker.unpack()
+        except RecursionError:
+            raise UnreadableInputError(str(self.path), "msgpack nested too deeply") from None
+        except _UNPACK_ERRORS as error:
+            raise self.fail(error) from None
+
+    def skip(self) -> None:
+        try:
+            self.unpacker.skip()
+        except _UNPACK_ERRORS as error:
+            raise self.fail(error) from None
+
+    def items(self, count: int) -> Iterator[Any]:
+        for _ in range(count):
+            yield self.value()
+
+    def at_end(self) -> bool:
+        try:
+            self.unpacker.skip()
+        except msgpack.exceptions.OutOfData:
+            return True
+        except _UNPACK_ERRORS:
+            return False
+        return False
+
+
+def first_byte_kind(head: bytes) -> str:
+    """What the first msgpack value is, from its first byte: ``array``, ``map`` or ``other``."""
+    if not head:
+        return "empty"
+    byte = head[0]
+    if 0x90 <= byte <= 0x9F or byte in (0xDC, 0xDD):
+        return "array"
+    if 0x80 <= byte <= 0x8F or byte in (0xDE, 0xDF):
+        return "map"
+    return "other"
+
+
+def read_dump_parts(path: Path, limits: Limits, *, worker_logs: bool) -> dict[str, Any]:
+    """The parts of a msgpack dump replay uses, as a slim dict of the dump's own shape."""
+    cursor = MsgpackCursor(path, limits)
+    try:
+        return _dump_parts(cursor, worker_logs=worker_logs)
+    finally:
+        cursor.close()
+
+
+def _dump_parts(cursor: MsgpackCursor, *, worker_logs: bool) -> dict[str, Any]:
+    parts: dict[str, Any] = {}
+    for _ in range(cursor.map_header()):
+        name = cursor.value()
+        if name == "scheduler":
+            parts["scheduler"] = _scheduler_parts(cursor)
+        elif name == "workers":
+            parts["workers"] = _worker_parts(cursor, worker_logs=worker_logs)
+        elif name == "versions":
+            parts["versions"] = cursor.value()
+        else:
+            cursor.skip()
+    return parts
+
+
+def _scheduler_parts(cursor: MsgpackCursor) -> dict[str, Any]:
+    scheduler: dict[str, Any] = {}
+    for _ in range(cursor.map_header()):
+        name = cursor.value()
+        if name == "transition_log":
+            scheduler[name] = list(cursor.items(cursor.array_header()))
+        elif name == "tasks":
+            scheduler[name] = _task_table(cursor)
+        elif name == "workers":
+            scheduler[name] = _map_keys(cursor)
+        elif name in SCHEDULER_FIELDS:
+            scheduler[name] = cursor.value()
+        else:
+            cursor.skip()
+    return scheduler
+
+
+def _task_table(cursor: MsgpackCursor) -> dict[Any, dict[str, Any]]:
+    tasks: dict[Any, dict[str, Any]] = {}
+    for _ in range(cursor.map_header()):
+        key = cursor.value()
+        fields: dict[str, Any] = {}
+        for _ in range(cursor.map_header()):
+            name = cursor.value()
+            if name in TASK_FIELDS:
+                fields[name] = cursor.value()
+            else:
+                cursor.skip()
+        tasks[key] = fields
+    return tasks
+
+
+def _map_keys(cursor: MsgpackCursor) -> dict[Any, None]:
+    keys: dict[Any, None] = {}
+    for _ in range(cursor.map_header()):
+        keys[cursor.value()] = None
+        cursor.skip()
+    return keys
+
+
+def _worker_parts(cursor: MsgpackCursor, *, worker_logs: bool) -> dict[Any, Any]:
+    workers: dict[Any, Any] = {}
+    for _ in range(cursor.map_header()):
+        address = cursor.value()
+        if not worker_logs:
+            cursor.skip()
+            workers[address] = {}
+            continue
+        value = cursor.value()
+        if isinstance(value, dict):
+            workers[address] = {"log": value.get("log", ())}
+        else:
+            workers[address] = value  # a worker that did not answer: its error repr
+    return workers

@@ -1,0 +1,189 @@
+"""Raw log entries (lists and tuples from any reader) into validated records.
+
+Dirty-data repair lives here and in :mod:`replay.ingest.keys`, nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from replay.errors import UnreadableInputError
+from replay.events import (
+    SCHEDULER_TRANSITIONS,
+    SchedulerTransition,
+    UnrecognisedRecord,
+    WorkerEvent,
+    WorkerRecord,
+    WorkerTransition,
+)
+from replay.ingest.keys import KeyError_, canonical_key, canonical_recommendations
+
+BATCH_SIZE = 8192
+
+#: Worker state names of every era (2021.01 - 2026.7), used to tell records apart.
+WORKER_STATES = frozenset(
+    {
+        "new", "released", "waiting", "constrained", "ready", "executing", "long-running",
+        "memory", "error", "rescheduled", "fetch", "flight", "missing", "cancelled", "resumed",
+        "forgotten",
+    }
+)  # fmt: skip
+
+#: Tags of key-first worker events ``(key, TAG, ...)``.
+KEY_FIRST_TAGS = frozenset(
+    {
+        "compute-task", "ensure-task-exists", "put-in-memory", "receive-from-scatter",
+        "cancel-compute", "missing-dep", "remove-replica", "remove-replica-confirmed",
+        "release-key", "deserialize-error", "new", "re-adding key, new TaskState", "new-dep",
+        "delete", "communication pass", "no workers found", "new workers found",
+        "except-gather-dep-result",
+    }
+)  # fmt: skip
+
+#: Tags of event-first worker events ``(TAG, ...)``; the value says where keys and peer sit.
+EVENT_FIRST_TAGS = {
+    "gather-dependencies": "peer-keys",
+    "request-dep": "peer-keys",
+    "receive-dep": "peer-keys",
+    "gather-dep-busy": "peer-keys",
+    "busy-gather": "peer-keys",
+    "gather-dep-failed": "peer-keys",
+    "receive-dep-failed": "peer-keys",
+    "nothing-to-gather": "peer-keys",
+    "free-keys": "keys",
+    "remove-replicas": "keys",
+    "remove-replica-rejected": "keys",
+    "missing-who-has": "peer-key",
+}
+
+
+def scheduler_entry_row(raw: Any, index: int, path: str) -> tuple[Any, ...]:
+    """One raw scheduler entry as a 6-tuple with canonical keys (5-field entries get no stimulus)."""
+    if not isinstance(raw, list | tuple):
+        raise UnreadableInputError(
+            path, f"entry {index} is a {type(raw).__name__}, not a transition (a list of 5 or 6 fields)"
+        )
+    size = len(raw)
+    if size not in (5, 6):
+        raise UnreadableInputError(path, f"entry {index} has {size} fields, a transition has 5 or 6")
+    try:
+        key = canonical_key(raw[0])
+        recommendations = canonical_recommendations(raw[3])
+    except KeyError_ as error:
+        raise UnreadableInputError(path, f"entry {index}: {error}") from None
+    if size == 5:
+        return (key, raw[1], raw[2], recommendations, None, raw[4])
+    return (key, raw[1], raw[2], recommendations, raw[4], raw[5])
+
+
+def validate_rows(rows: list[tuple[Any, ...]], first_index: int, path: str) -> list[SchedulerTransition]:
+    """Validate one batch of rows; a bad field becomes one clear error naming the entry."""
+    try:
+        return SCHEDULER_TRANSITIONS.validate_python(rows)
+    except ValidationError as error:
+        detail = error.errors()[0]
+        location = detail["loc"]
+        entry = first_index + int(location[0]) if location else first_index
+        field = _FIELD_NAMES.get(location[1], "?") if len(location) > 1 else "entry"
+        raise UnreadableInputError(path, f"entry {entry}: {field}: {detail['msg']}") from None
+
+
+_FIELD_NAMES: dict[Any, str] = dict(enumerate(("key", "start", "finish", "recommendations", "stimulus_id", "timestamp")))
+_FIELD_NAMES.update({name: name for name in _FIELD_NAMES.values()})
+
+
+def scheduler_transitions(raw_entries: Iterable[Any], path: str, first_index: int = 0) -> Iterator[SchedulerTransition]:
+    """Validate raw scheduler entries in batches, yielding records in log order."""
+    batch: list[tuple[Any, ...]] = []
+    index = first_index
+    batch_start = index
+    for raw in raw_entries:
+        batch.append(scheduler_entry_row(raw, index, path))
+        index += 1
+        if len(batch) >= BATCH_SIZE:
+            yield from validate_rows(batch, batch_start, path)
+            batch = []
+            batch_start = index
+    if batch:
+        yield from validate_rows(batch, batch_start, path)
+
+
+def entry_fields(raw_entries: Sequence[Any]) -> int | None:
+    """5 or 6: the shape of the first entry, which tells the era."""
+    for raw in raw_entries:
+        if isinstance(raw, list | tuple):
+            return len(raw)
+    return None
+
+
+def worker_record(raw: Any, worker: str | None) -> WorkerRecord:
+    """Classify one worker log entry; shapes replay does not know are kept as they came."""
+    if not isinstance(raw, list | tuple) or not raw:
+        return UnrecognisedRecord(worker=worker, raw=(raw,))
+    try:
+        record = _known_worker_record(tuple(raw), worker)
+    except (KeyError_, ValidationError, TypeError, ValueError):
+        record = None
+    return record if record is not None else UnrecognisedRecord(worker=worker, raw=tuple(raw))
+
+
+def _stimulus_and_time(rest: tuple[Any, ...]) -> tuple[str | None, float | None]:
+    stimulus = rest[0] if rest and isinstance(rest[0], str) else None
+    timestamp = rest[1] if len(rest) > 1 and isinstance(rest[1], int | float) else None
+    return stimulus, timestamp
+
+
+def _known_worker_record(raw: tuple[Any, ...], worker: str | None) -> WorkerRecord | None:
+    size = len(raw)
+    first = raw[0]
+    if isinstance(first, str) and first in EVENT_FIRST_TAGS and size >= 2:
+        layout = EVENT_FIRST_TAGS[first]
+        if layout == "keys":
+            keys = raw[1] if isinstance(raw[1], list | tuple | set | frozenset) else [raw[1]]
+            stimulus, timestamp = _stimulus_and_time(raw[2:])
+            return WorkerEvent(
+                worker=worker, tag=first, keys=tuple(canonical_key(k) for k in keys),
+                stimulus_id=stimulus, timestamp=timestamp,
+            )  # fmt: skip
+        peer = raw[1] if isinstance(raw[1], str) else None
+        keys_field = raw[2] if size > 2 else ()
+        keys = keys_field if isinstance(keys_field, list | tuple | set | frozenset) else [keys_field]
+        stimulus, timestamp = _stimulus_and_time(raw[3:])
+        return WorkerEvent(
+            worker=worker, tag=first, peer=peer, keys=tuple(canonical_key(k) for k in keys),
+            stimulus_id=stimulus, timestamp=timestamp,
+        )  # fmt: skip
+    if size >= 2 and isinstance(raw[1], str) and raw[1] in KEY_FIRST_TAGS:
+        rest = raw[2:]
+        prior = None
+        if rest and isinstance(rest[0], str) and rest[0] in WORKER_STATES and len(rest) >= 3:
+            prior, rest = rest[0], rest[1:]
+        stimulus, timestamp = _stimulus_and_time(rest)
+        return WorkerEvent(
+            worker=worker, tag=raw[1], key=canonical_key(first), prior_state=prior,
+            stimulus_id=stimulus, timestamp=timestamp,
+        )  # fmt: skip
+    if size == 7 and isinstance(raw[4], dict):
+        return WorkerTransition(
+            worker=worker, key=canonical_key(first), start=raw[1], requested=raw[2], finish=raw[3],
+            recommendations=canonical_recommendations(raw[4]), stimulus_id=raw[5], timestamp=raw[6],
+        )  # fmt: skip
+    if size == 6 and isinstance(raw[3], dict):
+        return WorkerTransition(
+            worker=worker, key=canonical_key(first), start=raw[1], requested=None, finish=raw[2],
+            recommendations=canonical_recommendations(raw[3]), stimulus_id=raw[4], timestamp=raw[5],
+        )  # fmt: skip
+    if size in (3, 4) and all(isinstance(part, str) and part in WORKER_STATES for part in raw[1:]):
+        return WorkerTransition(
+            worker=worker, key=canonical_key(first), start=raw[1], requested=raw[2],
+            finish=raw[-1], recommendations={}, stimulus_id=None, timestamp=None,
+        )  # fmt: skip
+    return None
+
+
+def worker_records(raw_entries: Iterable[Any], worker: str | None) -> list[WorkerRecord]:
+    """Every worker log entry as a record."""
+    return [worker_record(raw, worker) for raw in raw_entries]

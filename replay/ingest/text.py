@@ -1,0 +1,148 @@
+"""Story text pasted from a terminal or a CI log.
+
+Handles ``repr``/``pprint`` of a story, ``Transition(key=..., ...)`` reprs, the
+``deque([...], maxlen=N)`` wrapper, the 2024.3 validation ``AssertionError`` tuple,
+pytest ``E   `` prefixes, logging and ISO-timestamp prefixes and GitHub web-UI link
+markup inside numbers. Nothing is evaluated: bracket groups are found with a small
+scanner and each candidate entry is parsed on its own by :mod:`replay.ingest.literal`,
+so one truncated line costs one entry, not the whole paste.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from replay.ingest.literal import LiteralError, parse_literal
+
+_PREFIXES = (
+    re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z?\s"),  # GitHub Actions raw log
+    re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ - [\w.]+ - [A-Z]+ - "),  # logging
+    re.compile(r"^E(?:\s{2,}|$)"),  # pytest failure lines
+)
+_LINK = re.compile(r"\[(\d+)\]\(https?://[^)\s]*\)")
+_SPECIAL = re.compile(r"""[\[\](){}'",\\]""")
+_IDENTIFIER_BEFORE = re.compile(r"([A-Za-z_]\w*)$")
+_OPEN = {"(": ")", "[": "]", "{": "}"}
+MAX_ENTRY_CHARS = 1_000_000
+
+
+def clean_text(text: str) -> str:
+    """Remove CI-log and logging prefixes and web-UI link markup, line by line."""
+    lines = []
+    for line in text.splitlines():
+        stripped = line.rstrip("\r")
+        for prefix in _PREFIXES:
+            stripped = prefix.sub("", stripped, count=1)
+        lines.append(_LINK.sub(r"\1", stripped))
+    return "\n".join(lines)
+
+
+def _groups(text: str, *, top: bool) -> Iterator[tuple[int, int]]:
+    """Spans of bracket groups at depth 0 (``top``), or element spans split at depth-0 commas.
+
+    Quotes are tracked only inside brackets: prose around a paste (``don't``) has
+    unbalanced apostrophes.
+    """
+    depth = 0
+    quote = ""
+    skip_to = -1
+    start = 0
+    for match in _SPECIAL.finditer(text):
+        position = match.start()
+        if position < skip_to:
+            continue
+        char = match.group()
+        if quote:
+            if char == "\\":
+                skip_to = position + 2
+            elif char == quote:
+                quote = ""
+            continue
+        if char in "'\"":
+            if depth > 0 or not top:
+                quote = char
+        elif char in _OPEN:
+            if depth == 0 and top:
+                before = _IDENTIFIER_BEFORE.search(text, 0, position)
+                start = before.start() if before else position
+            depth += 1
+        elif char in ")]}":
+            if depth == 0:
+                continue
+            depth -= 1
+            if depth == 0 and top:
+                yield start, position + 1
+        elif char == "," and depth == 0 and not top:
+            yield start, position
+            start = position + 1
+    if not top:
+        yield start, len(text)
+
+
+@dataclass
+class TextEntries:
+    """Raw entries found in a text, in order of appearance, and how many fragments failed."""
+
+    entries: list[tuple[Any, ...]] = field(default_factory=list)
+    skipped: int = 0
+    max_depth: int = 64
+
+    def add_group(self, text: str) -> None:
+        stripped = text.strip()
+        if not stripped:
+            return
+        if len(stripped) <= MAX_ENTRY_CHARS:
+            try:
+                value = parse_literal(stripped, max_depth=self.max_depth)
+            except LiteralError:
+                value = None
+            else:
+                self._add_value(value)
+                return
+        self._split(stripped)
+
+    def _split(self, text: str) -> None:
+        opening = text.find("(") if not text.startswith("[") else 0
+        bracket = text.find("[")
+        if bracket != -1 and (opening == -1 or bracket < opening):
+            opening = bracket
+        if opening == -1 or text[-1:] not in ")]":
+            if "Transition(" in text or text.startswith("("):
+                self.skipped += 1
+            return
+        inner = text[opening + 1 : -1]
+        parts = list(_groups(inner, top=False))
+        if len(parts) <= 1 and text.startswith(("(", "Transition(")):
+            self.skipped += 1  # a single entry that does not parse (a truncated line)
+            return
+        for begin, end in parts:
+            self.add_group(inner[begin:end])
+
+    def _add_value(self, value: Any) -> None:
+        if looks_like_entry(value):
+            self.entries.append(value)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                self._add_value(item)
+
+
+def looks_like_entry(value: Any) -> bool:
+    """A scheduler entry (5 or 6 fields) or a Client.story entry with its source first."""
+    if not isinstance(value, tuple | list) or len(value) not in (5, 6, 7):
+        return False
+    body = value[1:] if len(value) == 7 else value
+    if len(value) == 7 and value[0] != "scheduler":
+        return False  # a worker 7-tuple, or a worker entry of a Client.story
+    return isinstance(body[1], str) and isinstance(body[2], str) and isinstance(body[3], dict)
+
+
+def entries_from_text(text: str, *, max_depth: int = 64) -> TextEntries:
+    """Every entry in a pasted text, in order of appearance."""
+    found = TextEntries(max_depth=max_depth)
+    cleaned = clean_text(text)
+    for begin, end in _groups(cleaned, top=True):
+        found.add_group(cleaned[begin:end])
+    return found
