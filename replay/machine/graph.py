@@ -1,0 +1,114 @@
+"""The task graph as far as a trace reveals it, each edge with its evidence.
+
+Edges come from a dump's task table (evidence ``None``) and from what an entry's own
+recommendations imply about its neighbours (evidence: that entry's index). The
+inference rules follow the scheduler's transition functions:
+
+* finishing into memory recommends a *waiting* dependent ``processing`` and a
+  no-longer-needed dependency ``released``;
+* failing (``erred``) recommends dependents ``erred`` and releases dependencies;
+* ``memory->released`` and ``erred->released`` recommend dependents ``waiting``;
+* ``released->waiting`` recommends released dependencies ``waiting``;
+* ``waiting->released`` and ``processing->released`` release dependencies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from replay.events import Key, TaskGraph
+
+#: (start, finish) of a step, and a recommended state: which side of the edge the recommended key is.
+_DEPENDENT = "dependent"
+_DEPENDENCY = "dependency"
+
+
+def _relation(start: str, finish: str, recommended: str) -> str | None:
+    if finish == "memory":
+        if recommended == "processing":
+            return _DEPENDENT
+        if recommended == "released":
+            return _DEPENDENCY
+        return None
+    if finish == "erred":
+        if recommended == "erred":
+            return _DEPENDENT
+        if recommended == "released":
+            return _DEPENDENCY
+        return None
+    if finish == "released":
+        if start in ("memory", "erred") and recommended == "waiting":
+            return _DEPENDENT
+        if start in ("waiting", "processing", "queued", "no-worker") and recommended == "released":
+            return _DEPENDENCY
+        return None
+    if start == "released" and finish == "waiting" and recommended == "waiting":
+        return _DEPENDENCY
+    return None
+
+
+class Graph:
+    """Dependencies and dependents of keys, with the entry that proves each edge."""
+
+    __slots__ = ("dependencies", "dependents")
+
+    def __init__(self) -> None:
+        self.dependencies: dict[Key, dict[Key, int | None]] = {}
+        self.dependents: dict[Key, dict[Key, int | None]] = {}
+
+    @classmethod
+    def from_task_graph(cls, task_graph: TaskGraph | None) -> Graph:
+        graph = cls()
+        if task_graph is not None:
+            for task in task_graph.tasks.values():
+                for dependency in task.dependencies:
+                    graph.add(task.key, dependency, None)
+                for dependent in task.dependents:
+                    graph.add(dependent, task.key, None)
+        return graph
+
+    def add(self, dependent: Key, dependency: Key, evidence: int | None) -> None:
+        """Record that ``dependent`` depends on ``dependency`` (first evidence wins)."""
+        if dependent == dependency:
+            return
+        self.dependencies.setdefault(dependent, {}).setdefault(dependency, evidence)
+        self.dependents.setdefault(dependency, {}).setdefault(dependent, evidence)
+
+    def infer(
+        self,
+        index: int,
+        key: Key,
+        start: str,
+        finish: str,
+        own_recommendations: Iterable[tuple[Key, str]],
+        states: Mapping[Key, str],
+    ) -> None:
+        """Add the edges that one step's own recommendations imply."""
+        for other, recommended in own_recommendations:
+            if other == key:
+                continue
+            relation = _relation(start, finish, recommended)
+            if relation == _DEPENDENT:
+                # a queued task recommended processing is a freed slot, not a dependent
+                if recommended == "processing" and states.get(other) != "waiting":
+                    continue
+                self.add(other, key, index)
+            elif relation == _DEPENDENCY:
+                self.add(key, other, index)
+
+    def dependencies_of(self, key: Key) -> Mapping[Key, int | None]:
+        return self.dependencies.get(key, {})
+
+    def dependents_of(self, key: Key) -> Mapping[Key, int | None]:
+        return self.dependents.get(key, {})
+
+    def drop(self, key: Key) -> None:
+        """Forget a key's edges (a forgotten key evicted to bound memory)."""
+        for dependency in self.dependencies.pop(key, {}):
+            self.dependents.get(dependency, {}).pop(key, None)
+        for dependent in self.dependents.pop(key, {}):
+            self.dependencies.get(dependent, {}).pop(key, None)
+
+    @property
+    def edge_count(self) -> int:
+        return sum(len(edges) for edges in self.dependencies.values())

@@ -1,0 +1,54 @@
+"""The scheduler's transition table for each release range, as data.
+
+Each module holds one range: ``SINCE`` (first release) and ``PAIRS``. The same data
+drives the legality check and the ``replay table`` view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from replay.machine.tables import r2021_01, r2021_06, r2021_08, r2022_09, r2022_11, r2024_08, r2025_05
+from replay.releases import Release, format_release
+
+Pair = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionTable:
+    """The pairs of one release range, and what that range is called."""
+
+    since: Release
+    until: Release | None
+    pairs: frozenset[Pair]
+    notes: str
+
+    @property
+    def label(self) -> str:
+        end = f" - before {format_release(self.until)}" if self.until else " and later"
+        return f"{format_release(self.since)}{end}"
+
+
+def _build() -> tuple[TransitionTable, ...]:
+    modules = (r2021_01, r2021_06, r2021_08, r2022_09, r2022_11, r2024_08, r2025_05)
+    tables = []
+    for position, module in enumerate(modules):
+        until = modules[position + 1].SINCE if position + 1 < len(modules) else None
+        notes = (module.__doc__ or "").strip().splitlines()[0]
+        tables.append(TransitionTable(module.SINCE, until, frozenset(module.PAIRS), notes))
+    return tuple(tables)
+
+
+TABLES = _build()
+NEWEST = TABLES[-1]
+
+
+def table_for(release: Release | None) -> TransitionTable:
+    """The table of ``release``; the newest when the release is unknown."""
+    if release is None:
+        return NEWEST
+    chosen = TABLES[0]
+    for table in TABLES:
+        if release >= table.since:
+            chosen = table
+    return chosen
