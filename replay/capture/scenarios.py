@@ -138,6 +138,12 @@ async def seed(ctx: Ctx) -> None:
         10,
         "g fetched to worker a",
     )
+    # ... and the scheduler knows about that replica, so g survives remove_b1
+    ok = ok and await ctx.wait_until(
+        lambda: any(ws.address == a.address for ws in s.tasks[ctx.scheduler_key("g")].who_has),
+        10,
+        "scheduler sees g on worker a",
+    )
     if not ok:
         ctx.note("seed: setup did not reach the expected state")
         ctx.facts["setup_ok"] = False
@@ -193,6 +199,21 @@ async def seed(ctx: Ctx) -> None:
 # 2. mapreduce: tuple, int (and float) keys
 
 
+def _map_tuple_keys(ctx: Ctx, func: Callable[..., Any], xs: Any, keys: list[Any]) -> list[Any]:
+    """``client.map`` with tuple keys, in one update-graph on every release.
+
+    ``Client.map`` up to at least 2022.5.0 submits the graph and then fails to find
+    its futures (``KeyError: "('map', 0)"``: it looks them up by the stringified
+    key), so old releases compute the same graph as a list of delayed calls.
+    """
+    if ctx.version >= (2023, 9):
+        return list(ctx.c.map(func, xs, key=keys))
+    from dask import delayed
+
+    ctx.facts["map_via"] = "client.compute of delayed calls (Client.map breaks on tuple keys)"
+    return list(ctx.c.compute([delayed(func)(x, dask_key_name=k) for x, k in zip(xs, keys)]))
+
+
 @scenario(
     "mapreduce",
     "20 maps with tuple keys ('map', i), a tree reduction ('reduce', level, j), an int "
@@ -203,7 +224,7 @@ async def mapreduce(ctx: Ctx) -> None:
     for i in range(2):
         await ctx.add_worker(nthreads=2, name=f"w{i}")
 
-    maps = c.map(inc, range(20), key=[("map", i) for i in range(20)])
+    maps = _map_tuple_keys(ctx, inc, range(20), [("map", i) for i in range(20)])
     allf = list(maps)
     level, layer = 0, maps
     while len(layer) > 1:
@@ -335,7 +356,8 @@ def _tree(c: Any, leaves: int, prefix: str) -> tuple[list[Any], Any]:
 @scenario(
     "large-graph",
     "a 5,000+ task graph (2,600 leaves with tuple keys + binary reduction tree), computes",
-    default_skip=("story",),
+    # the yaml dump (~40 MB) and the client story (~10 MB) are too big to commit
+    default_skip=("story", "client_story", "dump_yaml"),
     timeout=600.0,
 )
 async def large_graph(ctx: Ctx) -> None:
