@@ -1,0 +1,192 @@
+"""The ``replay`` command line: thin commands over the core, one place for exit codes.
+
+Exit codes: 0 clean, 1 findings of severity error (for ``diff``: the runs diverge),
+2 usage error, 3 unreadable or unsupported input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from replay import cli_diff, cli_views
+from replay.cli_common import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT, EXIT_USAGE, App, app_of, common_options
+from replay.errors import ReplayError
+from replay.ingest import open_trace
+from replay.ingest.keys import parse_user_key
+from replay.ingest.native import write_trace
+from replay.machine import RULES, TABLES, ReplayResult, replay_trace
+from replay.render.report import RunReport
+from replay.summary import summarise
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="replay")
+def cli() -> None:
+    """Replay Dask scheduler transition logs and name the recommendation that broke them."""
+
+
+@cli.command()
+@click.argument("trace", type=click.Path(path_type=Path))
+@common_options
+@click.pass_context
+def info(context: click.Context, trace: Path, **options: Any) -> None:
+    """What TRACE is: format, release, counts, time span, graph."""
+    app = app_of(context, options)
+    loaded = open_trace(trace, app.limits, worker_logs=True)
+    summary = summarise(loaded)
+    metadata = loaded.metadata
+    span = summary.span_seconds
+    graph = f"{len(loaded.graph.tasks)} tasks from the dump's task table" if loaded.graph else "none (inferred when replayed)"
+    rows = [
+        ("path", metadata.path),
+        ("format", metadata.format),
+        ("distributed", metadata.distributed_version or "unknown"),
+        ("entry fields", str(metadata.entry_fields or "-")),
+        ("entries", str(summary.entries)),
+        ("keys", str(len(summary.keys))),
+        ("stimuli", str(len(summary.stimuli))),
+        ("workers", str(len(metadata.worker_addresses))),
+        ("worker records", f"{summary.worker_records} ({summary.unrecognised_records} unrecognised)"),
+        ("time span", "-" if span is None else f"{span:.3f} s"),
+        ("transition counter", "-" if metadata.transition_counter is None else str(metadata.transition_counter)),
+        ("graph", graph),
+    ]
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        click.echo(f"{name:<{width}}  {value}")
+    for note in loaded.notes:
+        click.echo(f"{'note':<{width}}  {note}")
+
+
+@cli.command()
+@click.argument("trace", type=click.Path(path_type=Path))
+@click.option("--to", "kind", type=click.Choice(["jsonl", "json", "msgpack"]), required=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write here (default: standard output).")
+@common_options
+@click.pass_context
+def convert(context: click.Context, trace: Path, kind: str, output: Path | None, **options: Any) -> None:
+    """Export TRACE in replay's normalised, lossless format (readable by every command)."""
+    app = app_of(context, options)
+    loaded = open_trace(trace, app.limits, worker_logs=True)
+    if output is None:
+        if kind == "msgpack" and sys.stdout.isatty():
+            raise click.UsageError("msgpack is binary: use --output FILE or redirect standard output")
+        write_trace(loaded, kind, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return
+    partial = output.with_name(output.name + ".partial")
+    with partial.open("wb") as stream:
+        count = write_trace(loaded, kind, stream)
+    partial.replace(output)
+    click.echo(f"wrote {count} transitions to {output}", err=True)
+
+
+def result_json(result: ReplayResult) -> dict[str, Any]:
+    """The DESIGN.md §5 document."""
+    metadata = result.trace.metadata
+    return {
+        "source": {
+            "path": metadata.path,
+            "format": metadata.format,
+            "distributed_version": metadata.distributed_version,
+            "events": result.events,
+        },
+        "findings": [finding.to_json() for finding in result.findings],
+        "summary": {"errors": result.errors, "warnings": result.warnings},
+    }
+
+
+@cli.command()
+@click.argument("trace", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON document of DESIGN.md §5.")
+@click.option("--key", "keys", multiple=True, help="Only findings about this key (repeatable).")
+@click.option("--distributed-version", default=None, help="Release the trace came from (bare logs carry none).")
+@common_options
+@click.pass_context
+def run(context: click.Context, trace: Path, as_json: bool, keys: tuple[str, ...],
+        distributed_version: str | None, **options: Any) -> None:  # fmt: skip
+    """Replay TRACE and report every invalid state with the recommendation that caused it."""
+    app = app_of(context, options)
+    loaded = open_trace(trace, app.limits)
+    result = replay_trace(loaded, distributed_version, keep_steps=not as_json)
+    if keys:
+        known = set(result.replayer.states) | {f.key for f in result.findings}
+        wanted = {parse_user_key(text, known) for text in keys}
+        result = ReplayResult(result.trace, result.release, result.replayer,
+                              tuple(f for f in result.findings if f.key in wanted))  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(result_json(result)))
+    else:
+        app.show(RunReport(result), options.get("width"))
+    context.exit(EXIT_FINDINGS if result.errors else EXIT_CLEAN)
+
+
+@cli.command()
+def rules() -> None:
+    """List the rules replay checks."""
+    width = max(len(name) for name in RULES)
+    for rule in RULES.values():
+        click.echo(f"{rule.name:<{width}}  {rule.severity:<7}  {rule.description}")
+
+
+@cli.command()
+@click.option("--distributed-version", default=None, help="Show only the table of this release.")
+def table(distributed_version: str | None) -> None:
+    """Show the scheduler's transition table of each release range."""
+    from replay.machine import table_for
+    from replay.releases import parse_release
+
+    chosen = [table_for(parse_release(distributed_version))] if distributed_version else list(TABLES)
+    for entry in chosen:
+        click.echo(f"{entry.label}: {len(entry.pairs)} pairs — {entry.notes}")
+        starts: dict[str, list[str]] = {}
+        for start, finish in sorted(entry.pairs):
+            starts.setdefault(start, []).append(finish)
+        for start, finishes in starts.items():
+            click.echo(f"  {start:<10} -> {', '.join(finishes)}")
+
+
+for _module in (cli_views, cli_diff):
+    for _command in _module.COMMANDS:
+        cli.add_command(_command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: runs the group and maps every error to its exit code and one line."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or bool(os.environ.get("REPLAY_DEBUG"))
+    try:
+        code = cli.main(args=argv, prog_name="replay", standalone_mode=False)
+    except ReplayError as error:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"replay: error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as exit_:
+        sys.exit(exit_.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(EXIT_USAGE)
+    except click.exceptions.Abort:
+        click.echo("replay: aborted", err=True)
+        sys.exit(EXIT_USAGE)
+    except (BrokenPipeError, KeyboardInterrupt):
+        sys.exit(EXIT_USAGE)
+    except MemoryError:
+        click.echo("replay: error: out of memory reading the input (lower the limits)", err=True)
+        sys.exit(EXIT_INPUT)
+    except Exception as error:  # noqa: BLE001 - the promise is one line, never a traceback
+        if debug:
+            traceback.print_exc()
+        click.echo(f"replay: error: unexpected {type(error).__name__}: {error} (rerun with --debug)", err=True)
+        sys.exit(EXIT_INPUT)
+    sys.exit(code if isinstance(code, int) else EXIT_CLEAN)
+
+
+__all__ = ["App", "cli", "main"]

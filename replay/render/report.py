@@ -1,0 +1,123 @@
+"""The ``replay run`` report: what broke, which recommendation did it, and around it."""
+
+from __future__ import annotations
+
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.padding import Padding
+from rich.text import Text
+
+from replay.ingest.keys import format_key
+from replay.machine import ReplayResult
+from replay.machine.findings import Culprit, Finding
+from replay.render.cascade import CascadeView
+from replay.render.story import StoryView
+from replay.render.text import key_text, state_text
+
+MAX_DETAILED = 10
+
+
+def source_line(result: ReplayResult) -> Text:
+    """``dump-msgpack · distributed 2024.2.1 · 21 events · path``."""
+    metadata = result.trace.metadata
+    version = metadata.distributed_version or "release unknown"
+    table = result.replayer.table.label if result.replayer.table else "any release's table"
+    return Text.assemble(
+        Text(metadata.path, style="title"), "\n",
+        Text(f"{metadata.format} · distributed {version} · {result.events} events · checked against {table}",
+             style="muted"),
+    )  # fmt: skip
+
+
+def culprit_text(culprit: Culprit, result: ReplayResult) -> Text:
+    """``culprit: g: waiting emitted by [17] g memory → released, overriding g: erred from [16] …``."""
+    steps = {step.index: step for step in result.steps}
+    text = Text("culprit: ", style="bold")
+    text.append_text(Text.assemble(key_text(culprit.key), ": ", state_text(culprit.state)).copy())
+    text.stylize("culprit", len("culprit: "))
+    text.append(" emitted by ")
+    text.append_text(_entry(culprit.event, steps))
+    if culprit.overrode is not None:
+        text.append(", overriding ")
+        text.append(f"{format_key(culprit.key)}: {culprit.overrode.state}", style="overridden")
+        text.append(" from ")
+        text.append_text(_entry(culprit.overrode.event, steps))
+    return text
+
+
+def _entry(index: int | None, steps: dict) -> Text:  # type: ignore[type-arg]
+    if index is None:
+        return Text("the stimulus itself", style="muted")
+    step = steps.get(index)
+    if step is None:
+        return Text(f"[{index}]")
+    t = step.transition
+    return Text.assemble(f"[{index}] ", key_text(t.key), " ", state_text(t.start), " → ", state_text(t.finish))
+
+
+class FindingView:
+    """One finding with its culprit, and optionally the cascade and story around it."""
+
+    def __init__(self, finding: Finding, result: ReplayResult, *, detailed: bool) -> None:
+        self.finding = finding
+        self.result = result
+        self.detailed = detailed
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        finding = self.finding
+        where = "event ?" if finding.event is None else f"event {finding.event}"
+        head = Text.assemble(
+            Text(finding.severity.upper(), style=f"severity.{finding.severity}"), " ",
+            Text(finding.rule, style="bold"), f"  {where}  ", key_text(finding.key),
+            "  ", Text(str(finding.stimulus_id), style="stimulus"),
+        )  # fmt: skip
+        parts: list[object] = [head, Padding(Text(finding.message), (0, 0, 0, 2))]
+        if finding.culprit is not None:
+            parts.append(Padding(culprit_text(finding.culprit, self.result), (0, 0, 0, 2)))
+        for missing in finding.missing:
+            parts.append(Padding(Text(f"missing: {format_key(missing.key)}: {missing.state} was never recommended",
+                                      style="severity.warning"), (0, 0, 0, 2)))  # fmt: skip
+        if self.detailed:
+            anchor = finding.event if finding.event is not None else (finding.culprit.event if finding.culprit else None)
+            steps = self.result.steps
+            group_steps = []
+            if anchor is not None and steps:
+                group = next((s.group for s in steps if s.index == anchor), None)
+                group_steps = [s for s in steps if s.group == group]
+            if group_steps:
+                parts.append(Padding(CascadeView(group_steps, finding.culprit), (1, 0, 0, 2)))
+        yield Group(*parts)  # type: ignore[arg-type]
+        yield Text("")
+
+
+class RunReport:
+    """The whole report of one replay."""
+
+    def __init__(self, result: ReplayResult, *, story: bool = True) -> None:
+        self.result = result
+        self.story = story
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        result = self.result
+        yield source_line(result)
+        for note in result.trace.notes:
+            yield Text(f"note: {note}", style="muted")
+        yield Text("")
+        if not result.findings:
+            yield Text("✓ no findings: every transition is legal and every state valid", style="ok")
+            return
+        yield Text(f"✗ {result.errors} error(s), {result.warnings} warning(s)",
+                   style="severity.error" if result.errors else "severity.warning")  # fmt: skip
+        yield Text("")
+        shown_groups: set[int] = set()
+        steps_by_index = {s.index: s for s in result.steps}
+        for position, finding in enumerate(result.findings):
+            anchor = finding.event if finding.event is not None else (finding.culprit.event if finding.culprit else None)
+            group = steps_by_index[anchor].group if anchor in steps_by_index else None
+            detailed = position < MAX_DETAILED and group is not None and group not in shown_groups
+            if detailed and group is not None:
+                shown_groups.add(group)
+            yield FindingView(finding, result, detailed=detailed)
+        if self.story and result.steps:
+            first = next((f for f in result.findings if f.severity == "error"), result.findings[0])
+            start = result.steps[0].transition.timestamp
+            yield StoryView(first.key, result.steps, result.findings, start_time=start)

@@ -1,0 +1,41 @@
+"""Small building blocks shared by every view: styled keys, states, transitions."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from replay.events import Key, SchedulerTransition
+from replay.ingest.keys import format_key
+from replay.render.theme import state_style
+
+
+def key_text(key: Key) -> Text:
+    return Text(format_key(key), style="key")
+
+
+def state_text(state: str | None) -> Text:
+    return Text(state if state is not None else "?", style=state_style(state))
+
+
+def transition_text(transition: SchedulerTransition) -> Text:
+    """``g memory → released`` with each state in its colour."""
+    return Text.assemble(
+        key_text(transition.key), " ", state_text(transition.start), " → ", state_text(transition.finish)
+    )
+
+
+def recommendations_text(recommendations: dict[Key, str]) -> Text:
+    """``{g: waiting, ha: waiting}``."""
+    text = Text("{")
+    for position, (key, state) in enumerate(recommendations.items()):
+        if position:
+            text.append(", ")
+        text.append_text(key_text(key))
+        text.append(": ")
+        text.append_text(state_text(state))
+    text.append("}")
+    return text
+
+
+def event_text(index: int | None) -> Text:
+    return Text("root" if index is None else f"[{index}]", style="event" if index is not None else "muted")
