@@ -23,7 +23,7 @@ _PREFIXES = (
     re.compile(r"^E(?:\s{2,}|$)"),  # pytest failure lines
 )
 _LINK = re.compile(r"\[(\d+)\]\(https?://[^)\s]*\)")
-_SPECIAL = re.compile(r"""[\[\](){}'",\\]""")
+_SPECIAL = re.compile(r"""[\[\](){}'",\\\n]""")
 _IDENTIFIER_BEFORE = re.compile(r"([A-Za-z_]\w*)$")
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 MAX_ENTRY_CHARS = 1_000_000
@@ -58,8 +58,10 @@ def _groups(text: str, *, top: bool) -> Iterator[tuple[int, int]]:
         if quote:
             if char == "\\":
                 skip_to = position + 2
-            elif char == quote:
-                quote = ""
+            elif char == quote or char == "\n":
+                quote = ""  # reprs never hold a raw newline: the string was cut off
+            continue
+        if char == "\n":
             continue
         if char in "'\"":
             if depth > 0 or not top:
@@ -139,10 +141,28 @@ def looks_like_entry(value: Any) -> bool:
     return isinstance(body[1], str) and isinstance(body[2], str) and isinstance(body[3], dict)
 
 
+_LINE_ENTRY = re.compile(r"(?:Transition)?\(.*\)")
+
+
 def entries_from_text(text: str, *, max_depth: int = 64) -> TextEntries:
-    """Every entry in a pasted text, in order of appearance."""
-    found = TextEntries(max_depth=max_depth)
+    """Every entry in a pasted text, in order of appearance.
+
+    Bracket groups first; where a cut-off line unbalances them, one entry a line
+    (``Transition(...)`` reprs and pprint of a deque hold one entry a line).
+    """
     cleaned = clean_text(text)
+    found = TextEntries(max_depth=max_depth)
     for begin, end in _groups(cleaned, top=True):
         found.add_group(cleaned[begin:end])
+    if found.skipped or not found.entries:
+        by_line = TextEntries(max_depth=max_depth)
+        for line in cleaned.splitlines():
+            candidate = line.strip().removeprefix("deque(").lstrip("[")
+            match = _LINE_ENTRY.search(candidate)
+            if match is not None:
+                by_line.add_group(match.group())
+            elif candidate.startswith(("(", "Transition(")):
+                by_line.skipped += 1
+        if len(by_line.entries) > len(found.entries):
+            return by_line
     return found
