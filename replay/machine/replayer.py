@@ -389,7 +389,6 @@ class Replayer:
         """Update the key's state and note what its new state might break."""
         key = step.key
         states = self.states
-        previous = states.get(key)
         states[key] = finish
         if finish == "forgotten":
             self._forget(key)
@@ -412,7 +411,7 @@ class Replayer:
                         self._suspect(rule, dependent, key, step)
                     else:
                         self._suspect(rule, key, dependent, step)
-        if previous == "memory" and finish != "memory":
+        if start == "memory" and finish != "memory":
             for dependent in dependents:
                 if states.get(dependent) in NEEDS_MEMORY:
                     self._suspect("dependency-not-in-memory", dependent, key, step, missing_check=True)
