@@ -511,7 +511,15 @@ async def benchmark_large(ctx: Ctx) -> None:
     # 3: a worker removed while a tree runs
     _, root2 = _tree(c, 4000, "bench2")
     fut2 = c.compute(root2)
-    await ctx.wait_until(lambda: len(ctx.s.tasks) > 0 and len(ws[2].data) > 50, 60, "w2 busy")
+    w2 = ws[2].address
+    busy = await ctx.wait_until(
+        lambda: not fut2.done()
+        and len(ctx.s.workers[w2].has_what) >= 3
+        and len(ctx.s.workers[w2].processing) >= 1,
+        60,
+        "w2 holding results and processing",
+    )
+    ctx.facts["w2_busy_when_removed"] = busy
     await ctx.remove_worker(ws[2].address, stimulus_id="bench-remove-w2")
     ctx.facts["tree2"] = await asyncio.wait_for(fut2, 900)
     await ctx.release([fut2])
