@@ -16,7 +16,9 @@ import logging
 import os
 import platform
 import pprint
+import shutil
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -157,6 +159,8 @@ class Ctx:
         #: futures kept alive until every artefact is written
         self.held: list[Any] = []
         self.notes: list[str] = []
+        #: scratch space for workers (old releases default to ./dask-worker-space)
+        self.local_directory = tempfile.mkdtemp(prefix="replay-capture-")
         #: scenario-specific facts for meta.json
         self.facts: dict[str, Any] = {}
         #: set by a scenario that wants the capture to be written right away
@@ -193,6 +197,7 @@ class Ctx:
             dashboard=False,
             host="127.0.0.1",
             memory_limit=0,
+            local_directory=self.local_directory,
         )
         w = await asyncio.wait_for(Worker(self.s.address, **kw), 60)
         self.workers.append(w)
@@ -208,6 +213,7 @@ class Ctx:
             dashboard=False,
             host="127.0.0.1",
             memory_limit=0,
+            local_directory=self.local_directory,
         )
         n = await asyncio.wait_for(Nanny(self.s.address, **kw), 120)
         self.nannies.append(n)
@@ -497,6 +503,7 @@ async def run_scenario(
             await asyncio.wait_for(coro_factory(), 20)
         except Exception:
             pass
+    shutil.rmtree(ctx.local_directory, ignore_errors=True)
     return rc
 
 
