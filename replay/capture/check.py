@@ -6,6 +6,8 @@ directory: release, scenario, entries, fields per entry, and any problem.
 Exits 1 if an artefact listed in meta.json cannot be read.
 """
 
+# ruff: noqa: PLC0415  (msgpack / yaml are imported only when a trace needs them)
+
 from __future__ import annotations
 
 import gzip

@@ -1,5 +1,7 @@
 """Command line of ``python -m replay.capture`` (argparse only: runs in old venvs)."""
 
+# ruff: noqa: PLC0415  (scenarios and the harness load only once the arguments are parsed)
+
 from __future__ import annotations
 
 import argparse
@@ -87,10 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown scenario {args.scenario!r}; see --list", file=sys.stderr)
         return 2
 
-    if args.only:
-        artefacts = set(args.only)
-    else:
-        artefacts = set(ARTEFACTS) - set(scn.default_skip)
+    artefacts = set(args.only) if args.only else set(ARTEFACTS) - set(scn.default_skip)
     artefacts -= set(args.skip)
 
     if args.log_length is None:

@@ -5,9 +5,14 @@ imported here: this module runs inside virtualenvs of old ``distributed``
 releases (back to 2022, Python 3.10).
 """
 
+# Imports of distributed / dask / msgpack stay inside functions on purpose: the
+# package must import (for --list, for the checker) without them.
+# ruff: noqa: PLC0415
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import gzip
 import inspect
@@ -280,7 +285,9 @@ class Ctx:
         )
 
     async def wait_forgotten(self, timeout: float = 30) -> bool:
-        return await self.wait_until(lambda: not self.s.tasks, timeout, "scheduler task table empty")
+        return await self.wait_until(
+            lambda: not self.s.tasks, timeout, "scheduler task table empty"
+        )
 
     def scheduler_key(self, key: Any) -> Any:
         """The key as the scheduler stores it (stringified before 2023.9)."""
@@ -298,10 +305,8 @@ class Ctx:
 def _msgpack_default(obj: Any) -> Any:
     if isinstance(obj, (set, frozenset)):
         items = list(obj)
-        try:
+        with contextlib.suppress(TypeError):
             items.sort()
-        except TypeError:
-            pass
         return items
     return repr(obj)
 
@@ -317,10 +322,8 @@ def keys_in_log(log: Any) -> list[Any]:
     seen: dict[Any, None] = {}
     for entry in log:
         for k in [entry[0], *entry[3]]:
-            try:
+            with contextlib.suppress(TypeError):
                 seen.setdefault(k, None)
-            except TypeError:
-                pass
     return list(seen)
 
 
@@ -378,9 +381,7 @@ async def write_artefacts(
             continue
         target = out / filename
         try:
-            await asyncio.wait_for(
-                c.dump_cluster_state(str(target), format=fmt), ARTEFACT_TIMEOUT
-            )
+            await asyncio.wait_for(c.dump_cluster_state(str(target), format=fmt), ARTEFACT_TIMEOUT)
             if not target.exists():
                 # a release that appended its own suffix: find what it wrote
                 cands = sorted(out.glob(filename + "*"))
@@ -420,9 +421,8 @@ def configure(
             cfg["distributed.admin.low-level-log-length"] = log_length
         else:
             cfg["distributed.scheduler.transition-log-length"] = log_length
-    if saturation is not None:
-        if config_has("distributed.scheduler.worker-saturation"):
-            cfg["distributed.scheduler.worker-saturation"] = float(saturation)
+    if saturation is not None and config_has("distributed.scheduler.worker-saturation"):
+        cfg["distributed.scheduler.worker-saturation"] = float(saturation)
     cfg.update(extra)
     dask.config.set(cfg)
     return cfg
@@ -477,9 +477,7 @@ async def run_scenario(
         meta["entry_type"] = type(log[0]).__name__ if log else None
     except Exception:
         pass
-    meta["tasks_left"] = {
-        str(k): ts.state for k, ts in list(s.tasks.items())[:50]
-    }
+    meta["tasks_left"] = {str(k): ts.state for k, ts in list(s.tasks.items())[:50]}
     meta["ntasks_left"] = len(s.tasks)
 
     try:
@@ -490,19 +488,18 @@ async def run_scenario(
         meta["logged_errors"] = collector.records
         open_all_gates()
         ctx.held.clear()
-        (out / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=repr) + "\n")
+        text = json.dumps(meta, indent=2, sort_keys=True, default=repr)
+        (out / "meta.json").write_text(text + "\n")
 
     # shut down; never hang
-    for coro_factory in (
-        lambda: c.close(),
-        *[(lambda w=w: w.close()) for w in ctx.workers],
-        *[(lambda n=n: n.close()) for n in ctx.nannies],
-        lambda: s.close(),
+    for closer in (
+        c.close,
+        *[w.close for w in ctx.workers],
+        *[n.close for n in ctx.nannies],
+        s.close,
     ):
-        try:
-            await asyncio.wait_for(coro_factory(), 20)
-        except Exception:
-            pass
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(closer(), 20)
     shutil.rmtree(ctx.local_directory, ignore_errors=True)
     return rc
 

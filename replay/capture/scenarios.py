@@ -5,6 +5,9 @@ the in-process workers import this very module, which lets tasks block on the
 harness's threading gates. Keep every scenario small: the traces are committed.
 """
 
+# Imports of dask stay inside the scenarios: --list must work without running them.
+# ruff: noqa: PLC0415
+
 from __future__ import annotations
 
 import asyncio
@@ -211,7 +214,9 @@ def _map_tuple_keys(ctx: Ctx, func: Callable[..., Any], xs: Any, keys: list[Any]
     from dask import delayed
 
     ctx.facts["map_via"] = "client.compute of delayed calls (Client.map breaks on tuple keys)"
-    return list(ctx.c.compute([delayed(func)(x, dask_key_name=k) for x, k in zip(xs, keys)]))
+    return list(
+        ctx.c.compute([delayed(func)(x, dask_key_name=k) for x, k in zip(xs, keys, strict=True)])
+    )
 
 
 @scenario(
@@ -450,7 +455,6 @@ async def restart(ctx: Ctx) -> None:
     await asyncio.wait_for(c.restart(), 120)
     await asyncio.wait_for(c.wait_for_workers(2), 60)
     ctx.facts["before_status"] = sorted({f.status for f in before})
-    del before
     after = c.map(inc, range(6), key=[f"after-{i}" for i in range(6)])
     ctx.facts["after"] = await asyncio.wait_for(c.gather(after), 60)
     await ctx.release(after)
@@ -513,9 +517,11 @@ async def benchmark_large(ctx: Ctx) -> None:
     fut2 = c.compute(root2)
     w2 = ws[2].address
     busy = await ctx.wait_until(
-        lambda: not fut2.done()
-        and len(ctx.s.workers[w2].has_what) >= 3
-        and len(ctx.s.workers[w2].processing) >= 1,
+        lambda: (
+            not fut2.done()
+            and len(ctx.s.workers[w2].has_what) >= 3
+            and len(ctx.s.workers[w2].processing) >= 1
+        ),
         60,
         "w2 holding results and processing",
     )
