@@ -2,6 +2,83 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from replay.cli_common import EXIT_CLEAN, EXIT_FINDINGS, app_of, common_options
+from replay.diff import diff_traces, summary_line
+from replay.ingest import open_trace
+from replay.render.diff import DiffView
+
+
+@click.command()
+@click.argument("a", type=click.Path(path_type=Path))
+@click.argument("b", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the diff document (DESIGN.md §5).")
+@click.option("--summary", "summary_only", is_flag=True, help="Print only the one-line summary.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Count a different scheduling order as a divergence even when every key's states agree.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=60,
+    show_default=True,
+    help="Most side-by-side rows to show.",
+)
+@click.option(
+    "--a-version",
+    default=None,
+    metavar="VERSION",
+    help="Release A came from (bare logs carry none).",
+)
+@click.option(
+    "--b-version",
+    default=None,
+    metavar="VERSION",
+    help="Release B came from (bare logs carry none).",
+)
+@common_options
+@click.pass_context
+def diff(
+    context: click.Context,
+    /,
+    *,
+    a: Path,
+    b: Path,
+    as_json: bool,
+    summary_only: bool,
+    strict: bool,
+    limit: int,
+    a_version: str | None,
+    b_version: str | None,
+    **options: Any,
+) -> None:
+    """Align runs A and B of one scenario and show where they part ways.
+
+    Timestamps, numbers and uuids in stimulus ids, worker addresses and key tokens
+    are normalised first. Exit 0 when the runs are equivalent, 1 when they diverge.
+    """
+    app = app_of(context, options)
+    result = diff_traces(
+        open_trace(a, app.limits),
+        open_trace(b, app.limits),
+        a_version=a_version,
+        b_version=b_version,
+        strict=strict,
+    )
+    if as_json:
+        click.echo(json.dumps(result.to_json()))
+    elif summary_only:
+        click.echo(summary_line(result))
+    else:
+        app.show(DiffView(result, limit=limit), options.get("width"))
+    context.exit(EXIT_CLEAN if result.equivalent else EXIT_FINDINGS)
+
+
+COMMANDS: list[click.Command] = [diff]
