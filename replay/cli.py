@@ -35,7 +35,7 @@ def cli() -> None:
 @click.argument("trace", type=click.Path(path_type=Path))
 @common_options
 @click.pass_context
-def info(context: click.Context, trace: Path, **options: Any) -> None:
+def info(context: click.Context, /, trace: Path, **options: Any) -> None:
     """What TRACE is: format, release, counts, time span, graph."""
     app = app_of(context, options)
     loaded = open_trace(trace, app.limits, worker_logs=True)
@@ -71,7 +71,7 @@ def info(context: click.Context, trace: Path, **options: Any) -> None:
               help="Write here (default: standard output).")
 @common_options
 @click.pass_context
-def convert(context: click.Context, trace: Path, kind: str, output: Path | None, **options: Any) -> None:
+def convert(context: click.Context, /, trace: Path, kind: str, output: Path | None, **options: Any) -> None:
     """Export TRACE in replay's normalised, lossless format (readable by every command)."""
     app = app_of(context, options)
     loaded = open_trace(trace, app.limits, worker_logs=True)
@@ -110,7 +110,7 @@ def result_json(result: ReplayResult) -> dict[str, Any]:
 @click.option("--distributed-version", default=None, help="Release the trace came from (bare logs carry none).")
 @common_options
 @click.pass_context
-def run(context: click.Context, trace: Path, as_json: bool, keys: tuple[str, ...],
+def run(context: click.Context, /, trace: Path, as_json: bool, keys: tuple[str, ...],
         distributed_version: str | None, **options: Any) -> None:  # fmt: skip
     """Replay TRACE and report every invalid state with the recommendation that caused it."""
     app = app_of(context, options)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, NamedTuple, TypeAlias, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, TypeAlias, Union
 
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation, TypeAdapter
 from typing_extensions import TypeAliasType
 
-Key = TypeAliasType("Key", Union[str, int, float, tuple["Key", ...]])  # noqa: UP007 - runtime alias
+if TYPE_CHECKING:
+    Key: TypeAlias = Union[str, int, float, tuple["Key", ...]]  # noqa: UP007 - recursive alias
+else:  # pydantic needs a named alias to build a recursive schema
+    Key = TypeAliasType("Key", Union[str, int, float, tuple["Key", ...]])  # noqa: UP007
 
 #: A key already made canonical by :func:`replay.ingest.keys.canonical_key`, which is where
 #: key types are checked; pydantic re-checking every nested tuple would double ingest time.

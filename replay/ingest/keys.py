@@ -22,7 +22,7 @@ MAX_KEY_DEPTH = 16
 _TASKSTATE_REPR = re.compile(r"^<(?:TaskState|Task) (?P<key>.+) (?P<state>\S+)>$", re.DOTALL)
 
 
-class KeyError_(ValueError):  # noqa: N801 - trailing underscore avoids shadowing the builtin
+class KeyError_(ValueError):  # noqa: N801, N818 - trailing underscore: not the builtin KeyError
     """A value that cannot be a task key."""
 
 
@@ -114,9 +114,9 @@ def parse_user_key(text: str, known: set[Key] | None = None) -> Key:
     if known is not None and text in known:
         return text
     candidates: list[Key] = []
-    for parse in (lambda t: canonical_key(parse_literal(t)), lambda t: canonical_key(json.loads(t))):
+    for parse in (parse_literal, json.loads):
         try:
-            candidates.append(parse(text))
+            candidates.append(canonical_key(parse(text)))
         except (LiteralError, KeyError_, ValueError):
             continue
     for candidate in candidates:

@@ -119,7 +119,7 @@ def transition_row(document: Any) -> list[Any]:
     if not isinstance(document, dict):
         raise KeyError_(f"a transition must be an object, not {type(document).__name__}")
     pairs = document.get("recommendations", [])
-    if not isinstance(pairs, list) or not all(isinstance(p, list | tuple) and len(p) == 2 for p in pairs):
+    if not isinstance(pairs, list | tuple) or not all(isinstance(p, list | tuple) and len(p) == 2 for p in pairs):
         raise KeyError_("recommendations must be a list of [key, state] pairs")
     recommendations = {canonical_key(key): state for key, state in pairs}
     return [
