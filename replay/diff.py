@@ -33,7 +33,9 @@ Side = Literal["a", "b"]
 RowKind = Literal["equal", "changed", "a-only", "b-only"]
 Verdict = Literal["identical", "reordered", "truncated", "diverge"]
 
-ADDRESS = re.compile(r"\b(?:tcp|tls|inproc|ucx|ws|wss)://[^\s,;'\")\]}]+")
+ADDRESS = re.compile(
+    r"\b(?:tcp|tls|inproc|ucx|ws|wss)://(?:\[[0-9a-fA-F:.]+\]|[\w.\-]+)(?::\d+)?(?:/\w+)*"
+)
 UUID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\b[0-9a-f]{32}\b"
 )
