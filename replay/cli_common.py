@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console, RenderableType
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from replay.ingest import DEFAULT_LIMITS, Limits
 from replay.render.theme import THEME
@@ -24,13 +32,91 @@ class App:
     debug: bool = False
     limits: Limits = DEFAULT_LIMITS
 
-    def make_console(self, width: int | None = None) -> Console:
+    def make_console(self, width: int | None = None, *, record: bool = False) -> Console:
+        """The injected console, or one on standard output: colourless when not a terminal or NO_COLOR."""
         if self.console is not None:
+            if record:
+                self.console.record = True
             return self.console
-        return Console(theme=THEME, width=width, highlight=False, soft_wrap=False)
+        return Console(theme=THEME, width=width, highlight=False, soft_wrap=False, record=record,
+                       no_color=bool(os.environ.get("NO_COLOR")) or None)  # fmt: skip
 
-    def show(self, renderable: RenderableType, width: int | None = None) -> None:
-        self.make_console(width).print(renderable)
+    def show(
+        self,
+        renderable: RenderableType,
+        width: int | None = None,
+        *,
+        svg: Path | None = None,
+        html: Path | None = None,
+        pager: bool | None = None,
+        title: str = "replay",
+    ) -> None:
+        """Print ``renderable``; page it when long on a terminal; save what was printed as SVG/HTML."""
+        exporting = svg is not None or html is not None
+        console = self.make_console(width, record=exporting)
+        wants_pager = pager is not False and not exporting and self.console is None and console.is_terminal
+        if not wants_pager:
+            console.print(renderable)
+        else:
+            with console.capture() as capture:
+                console.print(renderable)
+            output = capture.get()
+            if output.count("\n") >= console.height and sys.stdin.isatty():
+                page(output)
+            else:
+                console.file.write(output)
+                console.file.flush()
+        if svg is not None:
+            console.save_svg(str(svg), title=title, clear=html is None)
+        if html is not None:
+            console.save_html(str(html), clear=True)
+
+    @contextmanager
+    def progress(self, description: str) -> Iterator[Callable[[str], None]]:
+        """A pulsing bar on standard error while reading/replaying (only on a terminal).
+
+        Yields a function that changes the description.
+        """
+        stderr = Console(stderr=True, theme=THEME)
+        if self.console is not None or not stderr.is_terminal:
+            yield lambda _: None
+            return
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=stderr, transient=True) as bar:
+            task = bar.add_task(description, total=None)
+            yield lambda text: bar.update(task, description=text)
+
+
+def page(output: str) -> None:
+    """Show ``output`` (with its colour codes) in ``$PAGER``, by default ``less -R``."""
+    command = shlex.split(os.environ.get("PAGER") or "less")
+    environment = dict(os.environ)
+    environment.setdefault("LESS", "-FRX")
+    try:
+        with subprocess.Popen(command, stdin=subprocess.PIPE, env=environment) as process:
+            if process.stdin is not None:
+                with contextlib.suppress(BrokenPipeError):
+                    process.stdin.write(output.encode("utf-8", "replace"))
+                    process.stdin.close()
+            process.wait()
+    except OSError:
+        sys.stdout.write(output)
+        sys.stdout.flush()
+
+
+def view_options(function: F) -> F:
+    """Options of every view: export and pager."""
+    decorators = [
+        click.option("--svg", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+                     help="Also save what is printed as an SVG picture."),
+        click.option("--html", type=click.Path(path_type=Path, dir_okay=False), default=None, metavar="FILE",
+                     help="Also save what is printed as an HTML page."),
+        click.option("--pager/--no-pager", default=None,
+                     help="Page long output (default: when on a terminal)."),
+    ]  # fmt: skip
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
 
 
 def common_options(function: F) -> F:
@@ -56,7 +142,11 @@ def app_of(context: click.Context, options: dict[str, Any]) -> App:
     app.debug = app.debug or bool(options.get("debug"))
     changes = {
         name: options[option]
-        for name, option in (("max_bytes", "max_bytes"), ("max_text_bytes", "max_text_bytes"), ("max_depth", "max_depth"))
+        for name, option in (
+            ("max_bytes", "max_bytes"),
+            ("max_text_bytes", "max_text_bytes"),
+            ("max_depth", "max_depth"),
+        )
         if options.get(option) is not None
     }
     if changes:

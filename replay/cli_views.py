@@ -2,6 +2,208 @@
 
 from __future__ import annotations
 
-import click
+import difflib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-COMMANDS: list[click.Command] = []
+import click
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from replay.cli_common import App, app_of, common_options, view_options
+from replay.errors import UsageError
+from replay.events import Key
+from replay.ingest import open_trace
+from replay.ingest.keys import format_key, parse_user_key
+from replay.machine import ReplayResult, Step, replay_trace
+from replay.render.cascade import CascadeView
+from replay.render.stats import StatsView
+from replay.render.story import StoryView
+from replay.render.timeline import TimelineView
+from replay.stats import key_prefix, run_stats
+
+#: Candidates named in a one-line error before summing up the rest.
+MAX_CANDIDATES = 6
+
+distributed_version_option = click.option(
+    "--distributed-version", default=None, help="Release the trace came from (bare logs carry none)."
+)
+
+
+def load(app: App, trace: Path, distributed_version: str | None) -> ReplayResult:
+    """Read and replay ``trace`` with a progress bar on standard error (terminals only)."""
+    with app.progress(f"reading {trace.name}") as describe:
+        loaded = open_trace(trace, app.limits)
+        describe(f"replaying {trace.name}")
+        return replay_trace(loaded, distributed_version)
+
+
+def _listing(names: list[str]) -> str:
+    shown = ", ".join(names[:MAX_CANDIDATES])
+    return shown + (f", … (+{len(names) - MAX_CANDIDATES})" if len(names) > MAX_CANDIDATES else "")
+
+
+def known_keys(result: ReplayResult) -> set[Key]:
+    """Every key an entry names (as the key or in its recommendations), or a finding does."""
+    keys: set[Key] = {finding.key for finding in result.findings}
+    for step in result.steps:
+        keys.add(step.key)
+        keys.update(step.transition.recommendations)
+    return keys
+
+
+def resolve_key(text: str, known: set[Key]) -> Key:
+    """The key the user typed, or a one-line usage error naming close ones."""
+    key = parse_user_key(text, known)
+    if key in known:
+        return key
+    names = sorted(format_key(candidate) for candidate in known)
+    close = difflib.get_close_matches(text, names, n=MAX_CANDIDATES)
+    hint = f"; close: {', '.join(close)}" if close else f"; keys include {_listing(names)}" if names else ""
+    raise UsageError(f"no key {text!r} in the trace{hint}")
+
+
+def resolve_stimulus(text: str, steps: list[Step]) -> str | None:
+    """The stimulus id ``text`` names: itself, or the one id it is a prefix of."""
+    stimuli = list(dict.fromkeys(step.stimulus_id for step in steps))
+    if text in stimuli:
+        return text
+    candidates = [stimulus for stimulus in stimuli if stimulus is not None and stimulus.startswith(text)]
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        raise UsageError(f"stimulus {text!r} is ambiguous, {len(candidates)} candidates: {_listing(candidates)}")
+    named = [stimulus for stimulus in stimuli if stimulus is not None]
+    close = difflib.get_close_matches(text, named, n=MAX_CANDIDATES)
+    hint = f"; close: {', '.join(close)}" if close else f"; stimuli include {_listing(named)}" if named else ""
+    raise UsageError(f"no stimulus {text!r} in the trace{hint}")
+
+
+def _show(app: App, renderable: RenderableType, options: dict[str, Any], title: str) -> None:
+    app.show(renderable, options.get("width"), svg=options.get("svg"), html=options.get("html"),
+             pager=options.get("pager"), title=title)  # fmt: skip
+
+
+@click.command()
+@click.argument("trace", type=click.Path(path_type=Path))
+@click.argument("keys", nargs=-1, required=True)
+@distributed_version_option
+@common_options
+@view_options
+@click.pass_context
+def story(context: click.Context, /, trace: Path, keys: tuple[str, ...], distributed_version: str | None,
+          **options: Any) -> None:  # fmt: skip
+    """The story of each KEY: every transition, what caused it, findings inline.
+
+    Type tuple keys as Python does: "('x', 0)".
+    """
+    app = app_of(context, options)
+    result = load(app, trace, distributed_version)
+    known = known_keys(result)
+    wanted = [resolve_key(text, known) for text in keys]
+    start = next((s.transition.timestamp for s in result.steps if s.transition.timestamp is not None), None)
+    views = [StoryView(key, result.steps, result.findings, start_time=start) for key in wanted]
+    _show(app, stacked(views), options, f"replay story {' '.join(keys)}")
+
+
+@click.command()
+@click.argument("trace", type=click.Path(path_type=Path))
+@click.argument("stimulus", required=False)
+@click.option("--event", type=int, default=None, help="The cascade holding this entry (instead of STIMULUS).")
+@click.option("--limit", type=int, default=300, show_default=True,
+              help="Most transitions shown per cascade (0: all).")  # fmt: skip
+@distributed_version_option
+@common_options
+@view_options
+@click.pass_context
+def cascade(context: click.Context, /, trace: Path, stimulus: str | None, event: int | None, limit: int,
+            distributed_version: str | None, **options: Any) -> None:  # fmt: skip
+    """The tree of one STIMULUS (a full id or a unique prefix): each transition under its cause."""
+    app = app_of(context, options)
+    if (stimulus is None) == (event is None):
+        raise UsageError("give a STIMULUS or --event N (one of them)")
+    result = load(app, trace, distributed_version)
+    steps = result.steps
+    if event is not None:
+        step = next((s for s in steps if s.index == event), None)
+        if step is None:
+            raise UsageError(f"no event {event} in the trace (events 0 to {len(steps) - 1})")
+        groups = [step.group]
+        chosen = step.stimulus_id
+    else:
+        chosen = resolve_stimulus(str(stimulus), steps)
+        groups = list(dict.fromkeys(s.group for s in steps if s.stimulus_id == chosen))
+    views = []
+    for position, group in enumerate(groups):
+        group_steps = [s for s in steps if s.group == group]
+        indices = {s.index for s in group_steps}
+        findings = [f for f in result.findings if f.event in indices or (f.culprit and f.culprit.event in indices)]
+        title = "cascade " if len(groups) == 1 else f"cascade {position + 1}/{len(groups)} of "
+        views.append(CascadeView(group_steps, title=title, findings=findings, limit=limit))
+    _show(app, stacked(views), options, f"replay cascade {chosen}")
+
+
+@click.command()
+@click.argument("trace", type=click.Path(path_type=Path))
+@click.option("--by", type=click.Choice(["event", "time"]), default="event", show_default=True,
+              help="Horizontal axis: entry index or seconds.")
+@click.option("--keys", "key_texts", multiple=True, metavar="KEY",
+              help="Only these keys or task prefixes (repeatable; commas separate too).")
+@click.option("--limit", type=int, default=40, show_default=True, help="Most rows; more keys are grouped by prefix.")
+@distributed_version_option
+@common_options
+@view_options
+@click.pass_context
+def timeline(context: click.Context, /, trace: Path, by: str, key_texts: tuple[str, ...], limit: int,
+             distributed_version: str | None, **options: Any) -> None:  # fmt: skip
+    """Swimlanes: one row per key (or task prefix), a coloured block per state over the run."""
+    app = app_of(context, options)
+    if limit < 1:
+        raise UsageError("--limit must be at least 1")
+    result = load(app, trace, distributed_version)
+    known = known_keys(result)
+    prefixes = {key_prefix(key) for key in known}
+    selected: list[Key | tuple[str, str]] = []
+    for text in (part.strip() for given in key_texts for part in _split(given)):
+        if text in prefixes and text not in known:
+            selected.append(("prefix", text))
+        else:
+            selected.append(resolve_key(text, known))
+    view = TimelineView(result.steps, result.findings, by=by, selected=selected or None, limit=limit)
+    _show(app, view, options, "replay timeline")
+
+
+def _split(given: str) -> list[str]:
+    """``a,b`` -> ``[a, b]``, but a tuple key's commas stay inside it."""
+    if given.lstrip().startswith(("(", "[")):
+        return [given]
+    return [part for part in given.split(",") if part.strip()]
+
+
+@click.command()
+@click.argument("trace", type=click.Path(path_type=Path))
+@click.option("--top", type=int, default=10, show_default=True, help="Rows per table.")
+@distributed_version_option
+@common_options
+@view_options
+@click.pass_context
+def stats(context: click.Context, /, trace: Path, top: int, distributed_version: str | None, **options: Any) -> None:
+    """Counts per transition edge, stimulus kind and task prefix; time per state; longest cascades."""
+    app = app_of(context, options)
+    result = load(app, trace, distributed_version)
+    summary = run_stats(result.steps, longest=top)
+    _show(app, StatsView(summary, top=top, source=result.trace.metadata.path), options, "replay stats")
+
+
+def stacked(views: Sequence[RenderableType]) -> Group:
+    """Several views, one after the other with a blank line between."""
+    parts: list[RenderableType] = []
+    for position, view in enumerate(views):
+        if position:
+            parts.append(Text(""))
+        parts.append(view)
+    return Group(*parts)
+
+
+COMMANDS: list[click.Command] = [story, cascade, timeline, stats]

@@ -77,7 +77,7 @@ class FindingView:
             parts.append(Padding(Text(f"missing: {format_key(missing.key)}: {missing.state} was never recommended",
                                       style="severity.warning"), (0, 0, 0, 2)))  # fmt: skip
         if self.detailed:
-            anchor = finding.event if finding.event is not None else (finding.culprit.event if finding.culprit else None)
+            anchor = finding.event if finding.event is not None else finding.culprit.event if finding.culprit else None
             steps = self.result.steps
             group_steps = []
             if anchor is not None and steps:
@@ -111,7 +111,7 @@ class RunReport:
         shown_groups: set[int] = set()
         steps_by_index = {s.index: s for s in result.steps}
         for position, finding in enumerate(result.findings):
-            anchor = finding.event if finding.event is not None else (finding.culprit.event if finding.culprit else None)
+            anchor = finding.event if finding.event is not None else finding.culprit.event if finding.culprit else None
             group = steps_by_index[anchor].group if anchor in steps_by_index else None
             detailed = position < MAX_DETAILED and group is not None and group not in shown_groups
             if detailed and group is not None:

@@ -24,12 +24,15 @@ def transition_text(transition: SchedulerTransition) -> Text:
     )
 
 
-def recommendations_text(recommendations: dict[Key, str]) -> Text:
-    """``{g: waiting, ha: waiting}``."""
+def recommendations_text(recommendations: dict[Key, str], limit: int | None = None) -> Text:
+    """``{g: waiting, ha: waiting}``; past ``limit`` items, ``… +N``."""
     text = Text("{")
     for position, (key, state) in enumerate(recommendations.items()):
         if position:
             text.append(", ")
+        if limit is not None and position >= limit:
+            text.append(f"… +{len(recommendations) - limit}", style="muted")
+            break
         text.append_text(key_text(key))
         text.append(": ")
         text.append_text(state_text(state))

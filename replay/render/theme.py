@@ -15,9 +15,25 @@ STATE_STYLES = {
     "forgotten": "grey42",
 }
 
+#: Timeline blocks: the state's colour as a background, the letter readable on it.
+BLOCK_STYLES = {
+    "released": "black on grey62",
+    "waiting": "black on yellow",
+    "queued": "black on dark_orange",
+    "no-worker": "white on magenta",
+    "processing": "white on blue",
+    "memory": "black on green",
+    "erred": "bold white on red",
+    "forgotten": "grey70 on grey23",
+}
+
 THEME = Theme(
     {
         **{f"state.{name}": style for name, style in STATE_STYLES.items()},
+        **{f"block.{name}": style for name, style in BLOCK_STYLES.items()},
+        "block.unknown": "black on white",
+        "block.finding": "bold white on red",
+        "boundary": "dim",
         "state.unknown": "white on red",
         "severity.error": "bold red",
         "severity.warning": "bold yellow",
@@ -43,3 +59,10 @@ def state_style(state: str | None) -> str:
     if state is None:
         return "muted"
     return f"state.{state}" if state in STATE_STYLES else "state.unknown"
+
+
+def block_style(state: str | None) -> str:
+    """The theme style of a timeline block of ``state`` (empty: no task yet)."""
+    if state is None:
+        return ""
+    return f"block.{state}" if state in BLOCK_STYLES else "block.unknown"
