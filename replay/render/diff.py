@@ -27,24 +27,27 @@ PATH_CONTEXT = 2
 
 
 def _source(label: str, result: ReplayResult) -> Text:
+    """``A path`` and, below it, ``format · distributed X · N events``."""
     metadata = result.trace.metadata
     version = metadata.distributed_version or "release unknown"
+    details = f"{metadata.format} · distributed {version} · {result.events} events"
     return Text.assemble(
         Text(f"{label} ", style=f"diff.{label.lower()}"),
         Text(metadata.path, style="title"),
-        Text(
-            f"  {metadata.format} · distributed {version} · {result.events} events", style="muted"
-        ),
+        "\n  ",
+        Text(details, style="muted"),
     )
 
 
-def _entry_cells(entry: SchedulerTransition | None, index: int | None) -> tuple[Text, Text]:
-    """``[16]`` and ``f processing → erred {g: erred}``."""
+def _entry_cells(entry: SchedulerTransition | None, index: int | None, *, always: bool) -> tuple[Text, Text]:
+    """``[16]`` and ``f processing → erred {g: erred}`` (``{}`` shown only when ``always``)."""
     if entry is None or index is None:
         return Text(""), Text("")
-    return Text(f"[{index}]", style="event"), Text.assemble(
-        transition_text(entry), " ", recommendations_text(entry.recommendations)
-    )
+    text = transition_text(entry)
+    if entry.recommendations or always:
+        text.append(" ")
+        text.append_text(recommendations_text(entry.recommendations))
+    return Text(f"[{index}]", style="event"), text
 
 
 def path_text(path: Sequence[str], common: int, final: str | None) -> Text:
@@ -78,9 +81,7 @@ class SideBySideView:
         begin = (
             rows.index(anchor)
             if anchor is not None
-            else next(
-                (position for position, row in enumerate(rows) if row.kind != "equal"), len(rows)
-            )
+            else next((position for position, row in enumerate(rows) if row.kind != "equal"), len(rows))
         )
         keep = [False] * len(rows)
         for position in range(begin, len(rows)):
@@ -123,8 +124,9 @@ class SideBySideView:
                 if shown >= self.limit:
                     break
                 stimulus = self._stimulus_row(table, row, stimulus)
-                a_cells = _entry_cells(diff.entry("a", row.a), row.a)
-                b_cells = _entry_cells(diff.entry("b", row.b), row.b)
+                changed = row.kind == "changed"
+                a_cells = _entry_cells(diff.entry("a", row.a), row.a, always=changed)
+                b_cells = _entry_cells(diff.entry("b", row.b), row.b, always=changed)
                 mark = Text(MARKS[row.kind], style="bold" if row.kind != "equal" else "muted")
                 table.add_row(mark, *a_cells, *b_cells)
                 shown += 1
@@ -146,9 +148,7 @@ class SideBySideView:
             )
         yield table
 
-    def _stimulus_row(
-        self, table: Table, row: AlignedRow, current: tuple[object, ...]
-    ) -> tuple[object, ...]:
+    def _stimulus_row(self, table: Table, row: AlignedRow, current: tuple[object, ...]) -> tuple[object, ...]:
         """A heading row whenever a new stimulus starts on either side."""
         diff = self.diff
         a_entry, b_entry = diff.entry("a", row.a), diff.entry("b", row.b)
@@ -219,9 +219,7 @@ def _keys_table(keys: Sequence[KeyDifference]) -> Table:
 
 
 def _findings(label: str, findings: Sequence[Finding]) -> RenderableType:
-    lines: list[RenderableType] = [
-        Text(f"findings only in {label} ({len(findings)})", style="title")
-    ]
+    lines: list[RenderableType] = [Text(f"findings only in {label} ({len(findings)})", style="title")]
     for finding in findings:
         where = "event ?" if finding.event is None else f"event {finding.event}"
         lines.append(
