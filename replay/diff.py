@@ -33,12 +33,8 @@ Side = Literal["a", "b"]
 RowKind = Literal["equal", "changed", "a-only", "b-only"]
 Verdict = Literal["identical", "reordered", "truncated", "diverge"]
 
-ADDRESS = re.compile(
-    r"\b(?:tcp|tls|inproc|ucx|ws|wss)://(?:\[[0-9a-fA-F:.]+\]|[\w.\-]+)(?::\d+)?(?:/\w+)*"
-)
-UUID = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\b[0-9a-f]{32}\b"
-)
+ADDRESS = re.compile(r"\b(?:tcp|tls|inproc|ucx|ws|wss)://(?:\[[0-9a-fA-F:.]+\]|[\w.\-]+)(?::\d+)?(?:/\w+)*")
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\b[0-9a-f]{32}\b")
 NUMBER = re.compile(r"\d+\.\d+(?:[eE][-+]?\d+)?|\d{6,}")
 KEY_TOKEN = re.compile(
     r"^(?P<prefix>.+)-(?P<token>[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
@@ -124,9 +120,7 @@ class Normaliser:
         self.key = lru_cache(maxsize=None)(self._key)
 
     @classmethod
-    def pair(
-        cls, a: Sequence[SchedulerTransition], b: Sequence[SchedulerTransition]
-    ) -> tuple[Normaliser, Normaliser]:
+    def pair(cls, a: Sequence[SchedulerTransition], b: Sequence[SchedulerTransition]) -> tuple[Normaliser, Normaliser]:
         """One normaliser per side, consistent with each other."""
         seen_a, seen_b = scan(a), scan(b)
         names = {address: f"<worker-{number}>" for number, address in enumerate(seen_a.addresses)}
@@ -134,9 +128,7 @@ class Normaliser:
         only_b = [address for address in seen_b.addresses if address not in seen_a.addresses]
         names_b = {address: names[address] for address in seen_b.addresses if address in names}
         for rank, address in enumerate(only_b):
-            names_b[address] = (
-                names[only_a[rank]] if rank < len(only_a) else f"<worker-{len(names) + rank}>"
-            )
+            names_b[address] = names[only_a[rank]] if rank < len(only_a) else f"<worker-{len(names) + rank}>"
         tokens_b: dict[str, str] = {}
         for prefix, tokens in seen_b.tokens.items():
             theirs = seen_a.tokens.get(prefix, {})
@@ -151,9 +143,7 @@ class Normaliser:
         """``task-finished-1795669430.36`` -> ``task-finished-*``; addresses renamed."""
         if stimulus_id is None:
             return "<none>"
-        text = ADDRESS.sub(
-            lambda match: self.addresses.get(match.group(0), "<worker-?>"), stimulus_id
-        )
+        text = ADDRESS.sub(lambda match: self.addresses.get(match.group(0), "<worker-?>"), stimulus_id)
         text = UUID.sub("*", text)
         return NUMBER.sub("*", text)
 
@@ -171,9 +161,7 @@ class Normaliser:
         return key
 
     def signature(self, entry: SchedulerTransition) -> EntrySignature:
-        recommendations = frozenset(
-            (self.key(key), state) for key, state in entry.recommendations.items()
-        )
+        recommendations = frozenset((self.key(key), state) for key, state in entry.recommendations.items())
         return (
             self.key(entry.key),
             entry.start,
@@ -204,11 +192,11 @@ class AlignedRow:
     b: int | None
 
 
-def group_stimuli(entries: Sequence[SchedulerTransition], normaliser: Normaliser) -> list[Stimulus]:
-    """Consecutive entries with the same stimulus id (an id may come back later)."""
+def group_stimuli(entries: Sequence[SchedulerTransition], normaliser: Normaliser, first: int = 0) -> list[Stimulus]:
+    """Consecutive entries from ``first`` on with the same stimulus id (an id may come back)."""
     groups: list[Stimulus] = []
-    start = 0
-    for index in range(1, len(entries) + 1):
+    start = first
+    for index in range(first + 1, len(entries) + 1):
         if index == len(entries) or entries[index].stimulus_id != entries[start].stimulus_id:
             groups.append(Stimulus(normaliser.stimulus(entries[start].stimulus_id), start, index))
             start = index
@@ -235,9 +223,7 @@ def _align_entries(
             )
             continue
         paired = min(i2 - i1, j2 - j1)
-        rows.extend(
-            AlignedRow("changed", a_offset + i1 + n, b_offset + j1 + n) for n in range(paired)
-        )
+        rows.extend(AlignedRow("changed", a_offset + i1 + n, b_offset + j1 + n) for n in range(paired))
         rows.extend(AlignedRow("a-only", a_offset + i, None) for i in range(i1 + paired, i2))
         rows.extend(AlignedRow("b-only", None, b_offset + j) for j in range(j1 + paired, j2))
 
@@ -251,9 +237,7 @@ def align(
     """Align stimulus by stimulus (whole content first, then by id), then entry by entry."""
     rows: list[AlignedRow] = []
 
-    def content(
-        signatures: Sequence[EntrySignature], stimulus: Stimulus
-    ) -> tuple[str, tuple[EntrySignature, ...]]:
+    def content(signatures: Sequence[EntrySignature], stimulus: Stimulus) -> tuple[str, tuple[EntrySignature, ...]]:
         return stimulus.normalised, tuple(signatures[stimulus.start : stimulus.stop])
 
     a_content = [content(a_signatures, stimulus) for stimulus in a_stimuli]
@@ -267,9 +251,7 @@ def align(
                 )
             continue
         a_part, b_part = a_stimuli[i1:i2], b_stimuli[j1:j2]
-        for sub_tag, k1, k2, l1, l2 in _opcodes(
-            [s.normalised for s in a_part], [s.normalised for s in b_part]
-        ):
+        for sub_tag, k1, k2, l1, l2 in _opcodes([s.normalised for s in a_part], [s.normalised for s in b_part]):
             if sub_tag == "equal":
                 for a_stimulus, b_stimulus in zip(a_part[k1:k2], b_part[l1:l2], strict=True):
                     _align_entries(
@@ -281,24 +263,16 @@ def align(
                     )
                 continue
             for stimulus in a_part[k1:k2]:
-                rows.extend(
-                    AlignedRow("a-only", index, None)
-                    for index in range(stimulus.start, stimulus.stop)
-                )
+                rows.extend(AlignedRow("a-only", index, None) for index in range(stimulus.start, stimulus.stop))
             for stimulus in b_part[l1:l2]:
-                rows.extend(
-                    AlignedRow("b-only", None, index)
-                    for index in range(stimulus.start, stimulus.stop)
-                )
+                rows.extend(AlignedRow("b-only", None, index) for index in range(stimulus.start, stimulus.stop))
     return rows
 
 
 # --------------------------------------------------------------------------- consequences
 
 
-def state_paths(
-    entries: Sequence[SchedulerTransition], normaliser: Normaliser
-) -> dict[Key, list[str]]:
+def state_paths(entries: Sequence[SchedulerTransition], normaliser: Normaliser) -> dict[Key, list[str]]:
     """Per normalised key, the states it went through (a start that breaks continuity is kept)."""
     paths: dict[Key, list[str]] = {}
     for entry in entries:
@@ -346,7 +320,7 @@ class Truncation:
         return {"side": self.side, "dropped": self.dropped}
 
 
-def _common_prefix(first: Sequence[str], second: Sequence[str]) -> int:
+def _common_prefix(first: Sequence[Any], second: Sequence[Any]) -> int:
     count = 0
     for left, right in zip(first, second, strict=False):
         if left != right:
@@ -362,9 +336,7 @@ def entry_json(entry: SchedulerTransition, event: int) -> dict[str, Any]:
         "key": key_to_json(entry.key),
         "start": entry.start,
         "finish": entry.finish,
-        "recommendations": [
-            [key_to_json(key), state] for key, state in entry.recommendations.items()
-        ],
+        "recommendations": [[key_to_json(key), state] for key, state in entry.recommendations.items()],
         "stimulus_id": entry.stimulus_id,
         "timestamp": entry.timestamp,
     }
@@ -394,9 +366,7 @@ class TraceDiff:
 
     @property
     def equivalent(self) -> bool:
-        return self.verdict in ("identical", "truncated") or (
-            self.verdict == "reordered" and not self.strict
-        )
+        return self.verdict in ("identical", "truncated") or (self.verdict == "reordered" and not self.strict)
 
     def counts(self) -> Counter[str]:
         """How many aligned rows of each kind."""
@@ -434,9 +404,7 @@ class TraceDiff:
                 "a_only": [finding.to_json() for finding in self.a_only_findings],
                 "b_only": [finding.to_json() for finding in self.b_only_findings],
             },
-            "sources": {
-                side: _source_json(result) for side, result in (("a", self.a), ("b", self.b))
-            },
+            "sources": {side: _source_json(result) for side, result in (("a", self.a), ("b", self.b))},
             "summary": {
                 "equal": counts["equal"],
                 "changed": counts["changed"],
@@ -477,9 +445,7 @@ def _finding_differences(
                 kept.append(finding)
         return tuple(kept)
 
-    return one_sided(a.findings, a_normaliser, b_counts), one_sided(
-        b.findings, b_normaliser, a_counts
-    )
+    return one_sided(a.findings, a_normaliser, b_counts), one_sided(b.findings, b_normaliser, a_counts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,20 +458,24 @@ class _Side:
     signatures: list[EntrySignature]
 
 
-def _key_differences(a: _Side, b: _Side) -> list[KeyDifference]:
-    """Keys whose state path or final state differs, in order of first appearance (A first)."""
-    a_paths, b_paths = state_paths(a.entries, a.normaliser), state_paths(b.entries, b.normaliser)
+def _key_differences(a: _Side, b: _Side, a_start: int, b_start: int) -> list[KeyDifference]:
+    """Keys whose state path or final state differs, in order of first appearance (A first).
+
+    Paths start at ``a_start``/``b_start`` (past what a truncated side lacks); keys seen only
+    before then are not compared.
+    """
+    a_paths = state_paths(a.entries[a_start:], a.normaliser)
+    b_paths = state_paths(b.entries[b_start:], b.normaliser)
     a_finals = {a.normaliser.key(key): state for key, state in a.result.replayer.states.items()}
     b_finals = {b.normaliser.key(key): state for key, state in b.result.replayer.states.items()}
+    universe = {**a_paths, **b_paths} if a_start or b_start else {**a_paths, **b_paths, **a_finals, **b_finals}
     differences = []
-    for key in {**a_paths, **b_paths, **a_finals, **b_finals}:
+    for key in universe:
         a_path, b_path = a_paths.get(key, []), b_paths.get(key, [])
         a_final, b_final = a_finals.get(key), b_finals.get(key)
         if a_path != b_path or a_final != b_final:
             common = _common_prefix(a_path, b_path)
-            differences.append(
-                KeyDifference(key, tuple(a_path), tuple(b_path), common, a_final, b_final)
-            )
+            differences.append(KeyDifference(key, tuple(a_path), tuple(b_path), common, a_final, b_final))
     return differences
 
 
@@ -526,6 +496,38 @@ def _side(result: ReplayResult, normaliser: Normaliser) -> _Side:
     return _Side(result, entries, normaliser, [normaliser.signature(entry) for entry in entries])
 
 
+#: Most leading entries of a truncated side compared with the other side.
+TRUNCATION_WINDOW = 8
+#: Fewest leading entries that must match for a side to count as starting later.
+TRUNCATION_EVIDENCE = 4
+
+
+def _leading_truncation(
+    a_signatures: Sequence[EntrySignature], b_signatures: Sequence[EntrySignature]
+) -> Truncation | None:
+    """A side whose first entries appear only later in the other side: its log starts later.
+
+    Bounded logs (1,000 entries since 2023.9) keep only the end of a run, so two runs of
+    one scenario may start at different points; what the other side has before that point
+    is not a divergence. The cut side's first entries (at least ``TRUNCATION_EVIDENCE``,
+    or all of them) must match the other side from some later position; the longest such
+    match wins, the earliest among equals.
+    """
+    if not a_signatures or not b_signatures or a_signatures[0] == b_signatures[0]:
+        return None
+    best: tuple[int, Truncation] | None = None
+    for side, full, cut in (("b", a_signatures, b_signatures), ("a", b_signatures, a_signatures)):
+        window = cut[:TRUNCATION_WINDOW]
+        needed = min(TRUNCATION_EVIDENCE, len(cut))
+        for start in range(1, len(full)):
+            if full[start] != window[0]:
+                continue
+            matched = _common_prefix(full[start : start + len(window)], window)
+            if matched >= needed and (best is None or matched > best[0]):
+                best = (matched, Truncation(side, start))  # type: ignore[arg-type]
+    return None if best is None else best[1]
+
+
 def diff_results(a: ReplayResult, b: ReplayResult, *, strict: bool = False) -> TraceDiff:
     """Compare two replayed runs (see the module docstring for what counts)."""
     a_normaliser, b_normaliser = Normaliser.pair(a.trace.materialise(), b.trace.materialise())
@@ -542,23 +544,28 @@ def diff_results(a: ReplayResult, b: ReplayResult, *, strict: bool = False) -> T
     truncation = _suffix_truncation(side_a.signatures, side_b.signatures)
     if truncation is not None:
         shared = min(len(side_a.entries), len(side_b.entries))
-        offset_a, offset_b = (
-            (truncation.dropped, 0) if truncation.side == "b" else (0, truncation.dropped)
-        )
+        offset_a, offset_b = (truncation.dropped, 0) if truncation.side == "b" else (0, truncation.dropped)
         rows = [AlignedRow("equal", offset_a + n, offset_b + n) for n in range(shared)]
         return replace(base, rows=tuple(rows), verdict="truncated", truncation=truncation)
 
+    truncation = _leading_truncation(side_a.signatures, side_b.signatures)
+    a_start = truncation.dropped if truncation is not None and truncation.side == "b" else 0
+    b_start = truncation.dropped if truncation is not None and truncation.side == "a" else 0
     rows = align(
         side_a.signatures,
         side_b.signatures,
-        group_stimuli(side_a.entries, a_normaliser),
-        group_stimuli(side_b.entries, b_normaliser),
+        group_stimuli(side_a.entries, a_normaliser, a_start),
+        group_stimuli(side_b.entries, b_normaliser, b_start),
     )
     a_only, b_only = _finding_differences(a, b, a_normaliser, b_normaliser)
-    keys = _key_differences(side_a, side_b)
+    a_only = tuple(f for f in a_only if f.event is None or f.event >= a_start)
+    b_only = tuple(f for f in b_only if f.event is None or f.event >= b_start)
+    keys = _key_differences(side_a, side_b, a_start, b_start)
     different = [row for row in rows if row.kind != "equal"]
     consequences = bool(keys or a_only or b_only)
     verdict: Verdict = "diverge" if consequences else ("reordered" if different else "identical")
+    if verdict == "identical" and truncation is not None:
+        verdict = "truncated"
     first = None
     if verdict == "diverge" or (verdict == "reordered" and strict):
         concerned = {difference.key for difference in keys}
@@ -574,6 +581,7 @@ def diff_results(a: ReplayResult, b: ReplayResult, *, strict: bool = False) -> T
         keys=tuple(keys),
         a_only_findings=a_only,
         b_only_findings=b_only,
+        truncation=truncation,
     )
 
 
@@ -604,26 +612,27 @@ def diff_traces(
     )
 
 
+def truncation_note(truncation: Truncation) -> str:
+    """``B is A without its first 12 entries``."""
+    cut, full = ("B", "A") if truncation.side == "b" else ("A", "B")
+    return f"{cut} is {full} without its first {truncation.dropped} entries"
+
+
 def summary_line(diff: TraceDiff) -> str:
     """One line: the verdict, where the runs part, and how much differs."""
     counts = diff.counts()
-    if diff.truncation is not None:
-        cut, full = ("B", "A") if diff.truncation.side == "b" else ("A", "B")
-        return (
-            f"truncated: {cut} is {full} without its first {diff.truncation.dropped} entries; "
-            f"the {counts['equal']} entries they share are identical"
-        )
+    if diff.verdict == "truncated" and diff.truncation is not None:
+        return f"truncated: {truncation_note(diff.truncation)}; the {counts['equal']} entries they share are identical"
     sizes = (
         f"{counts['equal']} equal, {counts['changed']} changed, "
         f"{counts['a-only']} only in A, {counts['b-only']} only in B"
     )
+    if diff.truncation is not None:
+        sizes += f"; {truncation_note(diff.truncation)}"
     if diff.verdict == "identical":
         return f"identical after normalisation: {counts['equal']} entries"
     if diff.verdict == "reordered" and not diff.strict:
-        return (
-            "equivalent up to scheduling order: every key has the same states and findings "
-            f"({sizes})"
-        )
+        return f"equivalent up to scheduling order: every key has the same states and findings ({sizes})"
     first = diff.first_divergence
     where = "?"
     if first is not None:

@@ -271,3 +271,17 @@ def test_diff_of_two_thousand_entry_traces_is_fast() -> None:
         elapsed = time.perf_counter() - started
         assert diff.verdict == "diverge"
         assert elapsed < 0.5, elapsed
+
+
+def test_truncated_buggy_run_against_full_fixed_run_still_finds_the_divergence(tmp_path: Path) -> None:
+    """A bounded log starts later: the missing start is truncation, the real split is still remove_b2."""
+    cut = open_trace(truncated_copy(BUGGY / "transition_log.msgpack", 12, tmp_path))
+    diff = diff_traces(open_trace(FIXED / "dump.msgpack.gz"), cut)
+    assert diff.verdict == "diverge"
+    assert diff.to_json()["truncation"] == {"side": "b", "dropped": 9}
+    first = diff.to_json()["first_divergence"]
+    assert (first["a_event"], first["b_event"], first["stimulus"]) == (16, 7, "remove_b2")
+    assert first["b"]["recommendations"] == [["g", "erred"]]
+    assert {finding.rule for finding in diff.b_only_findings} >= {"deadlock"}
+    assert diff.a_only_findings == ()
+    assert not any(row.a is not None and row.a < 9 for row in diff.rows)
