@@ -175,10 +175,26 @@ def timeline(context: click.Context, /, trace: Path, by: str, key_texts: tuple[s
 
 
 def _split(given: str) -> list[str]:
-    """``a,b`` -> ``[a, b]``, but a tuple key's commas stay inside it."""
-    if given.lstrip().startswith(("(", "[")):
-        return [given]
-    return [part for part in given.split(",") if part.strip()]
+    """``a,b`` -> ``[a, b]``; commas inside brackets or quotes (a tuple key's) stay."""
+    parts: list[str] = []
+    depth, quote = 0, ""
+    current: list[str] = []
+    for char in given:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [part for part in parts if part.strip()]
 
 
 @click.command()

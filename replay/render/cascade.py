@@ -114,8 +114,9 @@ class CascadeView:
         stimulus = self.steps[0].stimulus_id if self.steps else None
         heading = Text.assemble(self.title or "cascade ", Text(str(stimulus), style="stimulus"))
         if self.steps:
+            count = len(self.steps)
             heading.append(f"  events {self.steps[0].index} to {self.steps[-1].index}, "
-                           f"{len(self.steps)} transitions", style="muted")  # fmt: skip
+                           f"{count} transition{'s' if count != 1 else ''}", style="muted")  # fmt: skip
         root = Tree(heading)
         depth_of: dict[int, tuple[int, Tree]] = {id(root): (0, root)}
 

@@ -81,7 +81,8 @@ class StoryView:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         title = Text.assemble("story of ", key_text(self.key), style="title")
-        title.append(f"  {len([s for s in self.steps if s.key == self.key])} transitions", style="muted")
+        own = sum(1 for step in self.steps if step.key == self.key)
+        title.append(f"  {own} transition{'s' if own != 1 else ''}", style="muted")
         if self.findings:
             title.append(f", {len(self.findings)} finding(s)", style="severity.error")
         yield title
