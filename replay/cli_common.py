@@ -77,12 +77,11 @@ class App:
 
         Yields a function that changes the description.
         """
-        stderr = Console(stderr=True, theme=THEME)
-        if self.console is not None or not stderr.is_terminal:
+        if self.console is not None or not sys.stderr.isatty():
             yield lambda _: None
             return
         columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=stderr, transient=True) as bar:
+        with Progress(*columns, console=Console(stderr=True, theme=THEME), transient=True) as bar:
             task = bar.add_task(description, total=None)
             yield lambda text: bar.update(task, description=text)
 
