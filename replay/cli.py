@@ -25,6 +25,7 @@ from replay.machine import RULES, TABLES, ReplayResult, replay_trace
 from replay.render.report import RunReport
 from replay.summary import summarise
 
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="replay")
 def cli() -> None:

@@ -25,7 +25,7 @@ from replay.errors import LimitExceededError, UnreadableInputError
 from replay.events import SchedulerTransition, Trace, TraceMetadata, WorkerRecord
 from replay.ingest import native
 from replay.ingest.dump import trace_from_dump
-from replay.ingest.limits import DEFAULT_LIMITS, MiB, Limits, open_bytes, read_head
+from replay.ingest.limits import DEFAULT_LIMITS, Limits, MiB, open_bytes, read_head
 from replay.ingest.msgpack_reader import MsgpackCursor, first_byte_kind, read_dump_parts
 from replay.ingest.records import entry_fields, scheduler_transitions, worker_records
 from replay.ingest.text import entries_from_text

@@ -79,7 +79,7 @@ def open_bytes(path: Path, limits: Limits) -> tuple[io.BufferedReader, bool]:
     raw = path.open("rb")
     compressed = raw.read(2) == GZIP_MAGIC
     raw.seek(0)
-    inner: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+    inner: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw  # type: ignore[assignment]
     bounded = BoundedReader(inner, limits.max_bytes, str(path))
     return io.BufferedReader(bounded, buffer_size=MiB), compressed
 

@@ -41,9 +41,9 @@ class _BoundedLoader(yaml.SafeLoader):
         self.expanded = 0
         self.sizes: dict[int, int] = {}
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:  # type: ignore[override]
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
-            anchor = self.peek_event().anchor
+            anchor = self.peek_event().anchor  # type: ignore[no-untyped-call]
             if anchor in self.anchors:
                 self.expanded += self._size(self.anchors[anchor])
                 if self.expanded > MAX_ALIAS_EXPANSION:

@@ -1,0 +1,1 @@
+"""rich renderables: adapters around core values, one theme."""
