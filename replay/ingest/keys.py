@@ -19,6 +19,8 @@ from replay.events import Key
 from replay.ingest.literal import LiteralError, parse_literal
 
 MAX_KEY_DEPTH = 16
+#: A string starting with one of these may spell a tuple key (the empty string is among them).
+_OPENERS = "(["
 _TASKSTATE_REPR = re.compile(r"^<(?:TaskState|Task) (?P<key>.+) (?P<state>\S+)>$", re.DOTALL)
 
 
@@ -36,6 +38,13 @@ def canonical_key(raw: Any, depth: int = 0) -> Key:
     if kind is int or kind is float:
         return raw  # type: ignore[no-any-return]
     if kind is tuple or kind is list:
+        if depth < MAX_KEY_DEPTH:  # fast path: a flat key of numbers and plain strings, as most are
+            for part in raw:
+                part_kind = type(part)
+                if not (part_kind is int or part_kind is float or (part_kind is str and part[:1] not in _OPENERS)):
+                    break
+            else:
+                return raw if kind is tuple else tuple(raw)
         if depth >= MAX_KEY_DEPTH:
             raise KeyError_(f"key nested deeper than {MAX_KEY_DEPTH} levels")
         return tuple(canonical_key(part, depth + 1) for part in raw)

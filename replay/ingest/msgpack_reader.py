@@ -16,6 +16,7 @@ import msgpack
 
 from replay.errors import UnreadableInputError
 from replay.ingest.limits import Limits, open_bytes
+from replay.ingest.records import paused_gc
 
 #: Scheduler fields of a dump that replay reads; the rest is skipped unread.
 SCHEDULER_FIELDS = frozenset({"transition_log", "tasks", "transition_counter", "address", "workers", "id"})
@@ -126,7 +127,8 @@ def read_dump_parts(path: Path, limits: Limits, *, worker_logs: bool) -> dict[st
     """The parts of a msgpack dump replay uses, as a slim dict of the dump's own shape."""
     cursor = MsgpackCursor(path, limits)
     try:
-        return _dump_parts(cursor, worker_logs=worker_logs)
+        with paused_gc():  # hundreds of thousands of acyclic tuples: the collector only slows it
+            return _dump_parts(cursor, worker_logs=worker_logs)
     finally:
         cursor.close()
 

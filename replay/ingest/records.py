@@ -5,7 +5,10 @@ Dirty-data repair lives here and in :mod:`replay.ingest.keys`, nowhere else.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from itertools import islice
 from typing import Any
 
 from pydantic import ValidationError
@@ -96,19 +99,59 @@ _FIELD_NAMES.update({name: name for name in _FIELD_NAMES.values()})
 
 
 def scheduler_transitions(raw_entries: Iterable[Any], path: str, first_index: int = 0) -> Iterator[SchedulerTransition]:
-    """Validate raw scheduler entries in batches, yielding records in log order."""
-    batch: list[tuple[Any, ...]] = []
+    """Validate raw scheduler entries in batches, yielding records in log order.
+
+    Each batch is read, normalised and validated with the cyclic garbage collector paused:
+    it only allocates acyclic tuples and dicts, and the collector's passes over a growing
+    heap cost as much as the work itself.
+    """
+    iterator = iter(raw_entries)
     index = first_index
-    batch_start = index
-    for raw in raw_entries:
-        batch.append(scheduler_entry_row(raw, index, path))
-        index += 1
-        if len(batch) >= BATCH_SIZE:
-            yield from validate_rows(batch, batch_start, path)
-            batch = []
-            batch_start = index
-    if batch:
-        yield from validate_rows(batch, batch_start, path)
+    while True:
+        with paused_gc():
+            raw_batch = list(islice(iterator, BATCH_SIZE))
+            if not raw_batch:
+                return
+            rows = [scheduler_entry_row(raw, index + offset, path) for offset, raw in enumerate(raw_batch)]
+            if all(map(_is_plain, rows)):
+                records = list(map(_make_transition, rows))  # what pydantic would return, unchanged
+            else:
+                records = validate_rows(rows, index, path)
+        index += len(raw_batch)
+        yield from records
+
+
+_make_transition = SchedulerTransition._make
+
+
+def _is_plain(row: tuple[Any, ...]) -> bool:
+    """Whether every validated field already has its exact type (pydantic would return it as is)."""
+    stimulus_id = row[4]
+    timestamp = row[5]
+    return (
+        type(row[1]) is str
+        and type(row[2]) is str
+        and (stimulus_id is None or type(stimulus_id) is str)
+        and (timestamp is None or type(timestamp) is float)
+    )
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector off for a block (left off if it already was).
+
+    What survives the block is moved to the permanent generation (``gc.freeze``) before
+    the collector comes back: otherwise its first pass would traverse every record just
+    built. Records are acyclic, so reference counting still frees them.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.freeze()
+            gc.enable()
 
 
 def entry_fields(raw_entries: Sequence[Any]) -> int | None:

@@ -23,6 +23,7 @@ then reported at the entry that created it.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -43,6 +44,7 @@ ANY_RELEASE_PAIRS = frozenset().union(*(table.pairs for table in TABLES))
 MAX_FORGOTTEN = 200_000
 #: Log lengths that mean "the deque was full": a log this long is truncated, not complete.
 CONFIGURED_LOG_LENGTHS = frozenset({1000, 100_000})
+_NONE: Mapping[Key, int | None] = {}
 
 
 @dataclass(slots=True)
@@ -88,12 +90,16 @@ class Replayer:
         self.states: dict[Key, str] = {}
         self.last_step: dict[Key, Step] = {}
         self.received: dict[Key, int] = {}
-        self.forgotten: dict[Key, None] = {}
+        #: insertion-ordered, evicted oldest first in O(1) (a plain dict's ``next(iter())`` after
+        #: many deletions from its front scans the holes: quadratic on long traces)
+        self.forgotten: OrderedDict[Key, None] = OrderedDict()
         self.pending: dict[Key, Recommendation] = {}
         self.open_detour: Step | None = None
         self.suspects: dict[tuple[str, Key], _Suspect] = {}
         self.violations: list[Violation] = []
         self.steps: list[Step] | None = [] if keep_steps else None
+        #: keep what each step emitted, replaced and popped silently (for the views; not for findings)
+        self.detail = keep_steps
         self.group = -1
         self.stimulus: str | None = None
         self.count = 0
@@ -139,13 +145,13 @@ class Replayer:
     # ------------------------------------------------------------------ one entry
 
     def _step(self, index: int, transition: SchedulerTransition) -> None:
-        key = transition.key
-        start = transition.start
-        finish = transition.finish
-        silent: list[Recommendation] = []
-        cause = self._pop_cause(key, silent)
+        key, start, finish, own, _, _ = transition
+        silent: list[Recommendation] | None = [] if self.detail else None
+        cause = self._pop_cause(key, silent) if self.pending else None
         requested = cause.state if cause is not None else None
-        self._check_continuity(index, transition)
+        known = self.states.get(key)
+        if known is not None and known != start:
+            self._check_continuity(index, transition)
         if start not in SCHEDULER_STATES or finish not in SCHEDULER_STATES:
             self._unknown_state(index, transition)
         if finish == "released" and start != "released" and requested != "released":
@@ -154,13 +160,18 @@ class Replayer:
             self._check_override(step)
             self.open_detour = step
             return
-        role = NO_OP if start == finish else STEP
-        step = Step(index, transition, self.group, cause, requested, role, silent=silent)
-        self._record(step)
-        self._check_legal(step, start, finish, requested)
-        own = transition.recommendations
-        self.graph.infer(index, key, start, finish, own.items(), self.states)
-        self._push(step, own.items(), index)
+        step = Step(index, transition, self.group, cause, requested, NO_OP if start == finish else STEP, silent=silent)
+        if self.steps is not None:
+            self.steps.append(step)
+        last_step = self.last_step
+        if start != "released" and key not in last_step:
+            self.first_starts_released = False
+        last_step[key] = step
+        if (start, finish) not in self.legal_pairs:
+            self._check_legal(step, start, finish, requested)
+        if own:
+            self.graph.infer(index, key, start, finish, own.items(), self.states)
+            self._push(step, own.items(), index)
         self._enter(step, start, finish)
 
     def _is_second_half(self, inner: Step, transition: SchedulerTransition) -> bool:
@@ -241,7 +252,7 @@ class Replayer:
 
     # ------------------------------------------------------------------ the pending dict
 
-    def _pop_cause(self, key: Key, silent: list[Recommendation]) -> Recommendation | None:
+    def _pop_cause(self, key: Key, silent: list[Recommendation] | None) -> Recommendation | None:
         pending = self.pending
         states = self.states
         while pending:
@@ -250,7 +261,8 @@ class Replayer:
                 return top
             current = states.get(top_key)
             if current == top.state or current == "forgotten":
-                silent.append(top)
+                if silent is not None:
+                    silent.append(top)
                 continue
             pending[top_key] = top  # it was last; putting it back keeps it last
             break
@@ -266,16 +278,21 @@ class Replayer:
     ) -> None:
         pending = self.pending
         received = self.received
+        detail = self.detail
         target = into if into is not None else step
         for key, state in recommendations:
             old = pending.get(key)
-            if old is not None and old.state != state:
+            if old is None:
+                recommendation = Recommendation(key, state, emitter, None)
+            elif old.state != state:
                 recommendation = Recommendation(key, state, emitter, old)
-                target.replaced.append(old)
+                if detail:
+                    target.add_replaced(old)
             else:
-                recommendation = Recommendation(key, state, emitter, old.replaced if old is not None else None)
+                recommendation = Recommendation(key, state, emitter, old.replaced)
             pending[key] = recommendation
-            step.emitted.append(recommendation)
+            if detail:
+                step.add_emitted(recommendation)
             received[key] = emitter
             if state not in SCHEDULER_STATES:
                 self._unknown_recommended(step, state)
@@ -392,15 +409,16 @@ class Replayer:
         states[key] = finish
         if finish == "forgotten":
             self._forget(key)
-        dependencies = self.graph.dependencies_of(key)
         if finish in ACTIVE:
-            for dependency in dependencies:
+            for dependency in self.graph.dependencies.get(key, _NONE):
                 dependency_state = states.get(dependency)
                 if dependency_state in BAD_DEPENDENCY:
                     self._suspect("dependency-erred-or-forgotten", key, dependency, step)
                 elif finish in NEEDS_MEMORY and dependency_state not in (None, "memory"):
                     self._suspect("dependency-not-in-memory", key, dependency, step)
-        dependents = self.graph.dependents_of(key)
+        if finish not in BAD_DEPENDENCY and start != "memory":
+            return
+        dependents = self.graph.dependents.get(key)
         if not dependents:
             return
         if finish in BAD_DEPENDENCY:
@@ -485,8 +503,7 @@ class Replayer:
         forgotten = self.forgotten
         forgotten[key] = None
         if len(forgotten) > MAX_FORGOTTEN:
-            oldest = next(iter(forgotten))
-            del forgotten[oldest]
+            oldest, _ = forgotten.popitem(last=False)
             if self.states.get(oldest) == "forgotten":
                 del self.states[oldest]
                 self.last_step.pop(oldest, None)
