@@ -98,8 +98,14 @@ class MsgpackCursor:
             raise self.fail(error) from None
 
     def items(self, count: int) -> Iterator[Any]:
-        for _ in range(count):
-            yield self.value()
+        unpack = self.unpacker.unpack  # one try around the loop, not a method call per item
+        try:
+            for _ in range(count):
+                yield unpack()
+        except RecursionError:
+            raise UnreadableInputError(str(self.path), "msgpack nested too deeply") from None
+        except _UNPACK_ERRORS as error:
+            raise self.fail(error) from None
 
     def at_end(self) -> bool:
         try:
