@@ -28,7 +28,7 @@ from replay.ingest.dump import trace_from_dump
 from replay.ingest.limits import DEFAULT_LIMITS, Limits, MiB, open_bytes, read_head
 from replay.ingest.msgpack_reader import MsgpackCursor, first_byte_kind, read_dump_parts
 from replay.ingest.records import entry_fields, scheduler_transitions, worker_records
-from replay.ingest.text import entries_from_text
+from replay.ingest.text import TextLimitError, entries_from_text
 from replay.ingest.yaml_reader import load_yaml
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "detect_format", "open_trace"]
@@ -47,14 +47,18 @@ def detect_format(path: Path, limits: Limits = DEFAULT_LIMITS) -> str:
         raise UnreadableInputError(str(path), "empty file" if not compressed else "empty after gunzip")
     if head[0] == 0x80 and len(head) > 1 and head[1] in _PICKLE_PROTOCOLS:
         raise UnreadableInputError(str(path), "pickle data: replay never unpickles input")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnreadableInputError(str(path), "UTF-16 text: save it as UTF-8")
     text = _as_text(head)
     if text is not None:
         stripped = text.lstrip("\ufeff \t\r\n")
         if not stripped:
             raise UnreadableInputError(str(path), "no content (only white space)")
         first = stripped[0]
+        if first in "{[" and "\n" in stripped.strip() and _first_line_is_json(stripped):
+            return "jsonl"
         if first == "{":
-            return "jsonl" if _first_line_is_json(stripped) and "\n" in stripped.strip() else "json"
+            return "json"
         if first == "[":
             return "json-or-text"
         if _looks_like_yaml_dump(stripped):
@@ -84,7 +88,7 @@ def _first_line_is_json(text: str) -> bool:
     line = text.split("\n", 1)[0]
     try:
         json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return True
 
@@ -112,14 +116,30 @@ def open_trace(path: Path | str, limits: Limits = DEFAULT_LIMITS, *, worker_logs
     if kind == "json" or kind == "json-or-text":
         try:
             document = json.loads(text)
-        except ValueError:
+        except ValueError as error:
             if kind == "json":
-                raise UnreadableInputError(name, "not valid JSON") from None
+                raise UnreadableInputError(name, f"not valid JSON: {_json_problem(error)}") from None
+            try:
+                return _read_story_text(text, name, limits)
+            except UnreadableInputError as text_error:
+                if text_error.reason != _NO_ENTRIES:
+                    raise
+                raise UnreadableInputError(
+                    name, f"neither valid JSON ({_json_problem(error)}) nor a text with transition entries"
+                ) from None
         except RecursionError:
-            raise LimitExceededError(name, "JSON nested too deeply") from None
+            raise LimitExceededError(name, "JSON nested too deeply (Python's recursion limit)") from None
         else:
             return _from_decoded(document, name, "json")
     return _read_story_text(text, name, limits)
+
+
+_NO_ENTRIES = "no transition entries found in the text"
+
+
+def _json_problem(error: ValueError) -> str:
+    """``json``'s message, kept short: what and where (line, column)."""
+    return str(error).splitlines()[0][:200]
 
 
 def _read_text(path: Path, limits: Limits) -> str:
@@ -130,7 +150,7 @@ def _read_text(path: Path, limits: Limits) -> str:
         raise LimitExceededError(
             str(path), f"text larger than {limits.max_text_bytes // MiB} MiB (raise it with --max-text-bytes)"
         )
-    return data.decode("utf-8", errors="replace")
+    return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
 def _from_decoded(document: Any, name: str, encoding: str) -> Trace:
@@ -147,8 +167,11 @@ def _from_decoded(document: Any, name: str, encoding: str) -> Trace:
 
 
 def _is_client_story_entry(raw: Any) -> bool:
-    return isinstance(raw, list | tuple) and len(raw) >= 2 and isinstance(raw[0], str) and (
-        raw[0] == "scheduler" or "://" in raw[0]
+    return (
+        isinstance(raw, list | tuple)
+        and len(raw) >= 2
+        and isinstance(raw[0], str)
+        and (raw[0] == "scheduler" or "://" in raw[0])
     )
 
 
@@ -156,9 +179,7 @@ def _from_entries(entries: list[Any], name: str, encoding: str) -> Trace:
     """A list of entries: a bare log, a Scheduler.story, or a Client.story."""
     if entries and all(_is_client_story_entry(raw) for raw in entries[:50]):
         return _client_story(entries, name, encoding)
-    metadata = TraceMetadata(
-        path=name, format=f"log-{encoding}", entry_fields=entry_fields(entries)
-    )
+    metadata = TraceMetadata(path=name, format=f"log-{encoding}", entry_fields=entry_fields(entries))
     return Trace(metadata=metadata, transitions=tuple(scheduler_transitions(entries, name)))
 
 
@@ -190,9 +211,12 @@ def _client_story(entries: list[Any], name: str, encoding: str) -> Trace:
 
 
 def _read_story_text(text: str, name: str, limits: Limits) -> Trace:
-    found = entries_from_text(text, max_depth=limits.max_depth)
+    try:
+        found = entries_from_text(text, max_depth=limits.max_depth)
+    except TextLimitError as error:
+        raise LimitExceededError(name, f"{error} (raise it with --max-depth)", offset=error.offset) from None
     if not found.entries:
-        raise UnreadableInputError(name, "no transition entries found in the text")
+        raise UnreadableInputError(name, _NO_ENTRIES)
     trace = _from_entries(found.entries, name, "text")
     fmt = "story-text" if trace.metadata.format == "log-text" else "client-story-text"
     notes = (f"{found.skipped} fragment(s) of the text did not parse and were skipped",) if found.skipped else ()
@@ -273,7 +297,9 @@ def _read_jsonl(path: Path, limits: Limits) -> Trace:
             name,
         )
         return Trace(metadata=metadata, transitions=lines, worker_records=records, graph=graph)
-    metadata = TraceMetadata(path=name, format="log-jsonl", entry_fields=len(header) if isinstance(header, list) else None)
+    metadata = TraceMetadata(
+        path=name, format="log-jsonl", entry_fields=len(header) if isinstance(header, list) else None
+    )
     return Trace(metadata=metadata, transitions=lines)
 
 

@@ -11,6 +11,7 @@ stringified era, and guessing would merge two distinct keys.
 from __future__ import annotations
 
 import json
+import math
 import re
 from functools import lru_cache
 from typing import Any
@@ -35,7 +36,11 @@ def canonical_key(raw: Any, depth: int = 0) -> Key:
         if raw[:1] in "([" and raw[-1:] in ")]":
             return _key_from_text(raw)
         return raw  # type: ignore[no-any-return]
-    if kind is int or kind is float:
+    if kind is int:
+        return raw  # type: ignore[no-any-return]
+    if kind is float:
+        if math.isnan(raw):  # NaN equals nothing, itself included: it could never be looked up
+            raise KeyError_("NaN cannot be a task key")
         return raw  # type: ignore[no-any-return]
     if kind is tuple or kind is list:
         if depth < MAX_KEY_DEPTH:  # fast path: a flat key of numbers and plain strings, as most are

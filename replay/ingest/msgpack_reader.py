@@ -14,9 +14,9 @@ from typing import Any
 
 import msgpack
 
-from replay.errors import UnreadableInputError
-from replay.ingest.limits import Limits, open_bytes
-from replay.ingest.records import paused_gc
+from replay.errors import LimitExceededError, UnreadableInputError
+from replay.ingest.limits import Limits, MiB, open_bytes
+from replay.ingest.records import EntryRows, paused_gc, scheduler_entry_row
 
 #: Scheduler fields of a dump that replay reads; the rest is skipped unread.
 SCHEDULER_FIELDS = frozenset({"transition_log", "tasks", "transition_counter", "address", "workers", "id"})
@@ -25,12 +25,18 @@ TASK_FIELDS = frozenset({"key", "state", "dependencies", "dependents"})
 
 _UNPACK_ERRORS = (
     msgpack.exceptions.ExtraData,
+    msgpack.exceptions.BufferFull,
     msgpack.exceptions.FormatError,
     msgpack.exceptions.StackError,
     msgpack.exceptions.OutOfData,
     ValueError,
     TypeError,
 )
+
+
+def buffer_limit(limits: Limits) -> int:
+    """The most bytes one msgpack value may take: twice the text limit (128 MiB by default)."""
+    return min(limits.max_bytes, 2 * limits.max_text_bytes, 2**31 - 1)
 
 
 def make_unpacker(stream: Any, limits: Limits) -> msgpack.Unpacker:
@@ -41,9 +47,13 @@ def make_unpacker(stream: Any, limits: Limits) -> msgpack.Unpacker:
         use_list=False,
         raw=False,
         strict_map_key=False,
-        max_buffer_size=limits.max_bytes,
-        max_str_len=min(limits.max_bytes, 2**31 - 1),
-        max_bin_len=min(limits.max_bytes, 2**31 - 1),
+        # one value (an entry, or a field being skipped) is buffered whole before its
+        # lengths are checked: bound it, or a declared 2 GiB string is read in first
+        max_buffer_size=buffer_limit(limits),
+        # one string is text: bounded like a pasted text, so a declared 2 GiB string inside
+        # a small gzip file is refused at its header instead of being buffered whole
+        max_str_len=min(limits.max_bytes, limits.max_text_bytes, 2**31 - 1),
+        max_bin_len=min(limits.max_bytes, limits.max_text_bytes, 2**31 - 1),
         max_array_len=length,
         max_map_len=length,
         max_ext_len=0,
@@ -57,37 +67,57 @@ class MsgpackCursor:
     def __init__(self, path: Path, limits: Limits) -> None:
         self.path = path
         self.stream, self.compressed = open_bytes(path, limits)
+        self.limits = limits
         self.unpacker = make_unpacker(self.stream, limits)
 
     def close(self) -> None:
         self.stream.close()
 
-    def fail(self, error: BaseException) -> UnreadableInputError:
+    def fail(self, error: BaseException, what_field: str | None = None) -> UnreadableInputError:
         if isinstance(error, UnreadableInputError):
             return error
+        offset = self.unpacker.tell()
+        if isinstance(error, msgpack.exceptions.BufferFull):
+            return LimitExceededError(
+                str(self.path),
+                f"one msgpack value is larger than {buffer_limit(self.limits) // MiB} MiB (raise it with --max-text-bytes)",
+                offset=offset,
+            )
+        if isinstance(error, msgpack.exceptions.StackError):
+            return LimitExceededError(str(self.path), "msgpack nested deeper than 1024 levels", offset=offset)
+        if what_field is not None and isinstance(error, ValueError) and "Unexpected type header" in str(error):
+            return UnreadableInputError(str(self.path), what_field, offset=offset)
+        if isinstance(error, ValueError) and "max_ext_len" in str(error):
+            return UnreadableInputError(str(self.path), "msgpack extension type (dumps never use one)", offset=offset)
+        if isinstance(error, ValueError) and "exceeds max_" in str(error):
+            return LimitExceededError(
+                str(self.path),
+                f"a msgpack header declares too much: {error} (raise it with --max-text-bytes)",
+                offset=offset,
+            )
         what = "truncated msgpack" if isinstance(error, msgpack.exceptions.OutOfData) else "corrupt msgpack"
         detail = str(error) or type(error).__name__
-        return UnreadableInputError(
-            str(self.path), f"{what}: {detail}", offset=self.unpacker.tell()
-        )
+        return UnreadableInputError(str(self.path), f"{what}: {detail}", offset=offset)
 
-    def array_header(self) -> int:
+    def array_header(self, what: str = "the log") -> int:
+        """The length of the array that comes next; ``what`` names it when it is not an array."""
         try:
             return int(self.unpacker.read_array_header())
         except _UNPACK_ERRORS as error:
-            raise self.fail(error) from None
+            raise self.fail(error, f"{what} is not a list") from None
 
-    def map_header(self) -> int:
+    def map_header(self, what: str = "the document") -> int:
+        """The length of the map that comes next; ``what`` names it when it is not a map."""
         try:
             return int(self.unpacker.read_map_header())
         except _UNPACK_ERRORS as error:
-            raise self.fail(error) from None
+            raise self.fail(error, f"{what} is not a map") from None
 
     def value(self) -> Any:
         try:
             return self.unpacker.unpack()
         except RecursionError:
-            raise UnreadableInputError(str(self.path), "msgpack nested too deeply") from None
+            raise LimitExceededError(str(self.path), "msgpack nested too deeply") from None
         except _UNPACK_ERRORS as error:
             raise self.fail(error) from None
 
@@ -103,7 +133,7 @@ class MsgpackCursor:
             for _ in range(count):
                 yield unpack()
         except RecursionError:
-            raise UnreadableInputError(str(self.path), "msgpack nested too deeply") from None
+            raise LimitExceededError(str(self.path), "msgpack nested too deeply") from None
         except _UNPACK_ERRORS as error:
             raise self.fail(error) from None
 
@@ -141,7 +171,7 @@ def read_dump_parts(path: Path, limits: Limits, *, worker_logs: bool) -> dict[st
 
 def _dump_parts(cursor: MsgpackCursor, *, worker_logs: bool) -> dict[str, Any]:
     parts: dict[str, Any] = {}
-    for _ in range(cursor.map_header()):
+    for _ in range(cursor.map_header("the dump")):
         name = cursor.value()
         if name == "scheduler":
             parts["scheduler"] = _scheduler_parts(cursor)
@@ -156,10 +186,10 @@ def _dump_parts(cursor: MsgpackCursor, *, worker_logs: bool) -> dict[str, Any]:
 
 def _scheduler_parts(cursor: MsgpackCursor) -> dict[str, Any]:
     scheduler: dict[str, Any] = {}
-    for _ in range(cursor.map_header()):
+    for _ in range(cursor.map_header("the dump's scheduler")):
         name = cursor.value()
         if name == "transition_log":
-            scheduler[name] = list(cursor.items(cursor.array_header()))
+            scheduler[name] = _transition_log(cursor)
         elif name == "tasks":
             scheduler[name] = _task_table(cursor)
         elif name == "workers":
@@ -171,12 +201,23 @@ def _scheduler_parts(cursor: MsgpackCursor) -> dict[str, Any]:
     return scheduler
 
 
+def _transition_log(cursor: MsgpackCursor) -> EntryRows:
+    """The dump's log, each entry made a row as it is read: a hostile one is refused, never held."""
+    rows = EntryRows()
+    path = str(cursor.path)
+    for index, raw in enumerate(cursor.items(cursor.array_header("the dump's scheduler.transition_log"))):
+        if index == 0 and isinstance(raw, tuple):
+            rows.entry_fields = len(raw)
+        rows.append(scheduler_entry_row(raw, index, path))
+    return rows
+
+
 def _task_table(cursor: MsgpackCursor) -> dict[Any, dict[str, Any]]:
     tasks: dict[Any, dict[str, Any]] = {}
-    for _ in range(cursor.map_header()):
+    for _ in range(cursor.map_header("the dump's scheduler.tasks")):
         key = cursor.value()
         fields: dict[str, Any] = {}
-        for _ in range(cursor.map_header()):
+        for _ in range(cursor.map_header(f"the dump's task {key!r:.80}")):
             name = cursor.value()
             if name in TASK_FIELDS:
                 fields[name] = cursor.value()
@@ -188,7 +229,7 @@ def _task_table(cursor: MsgpackCursor) -> dict[Any, dict[str, Any]]:
 
 def _map_keys(cursor: MsgpackCursor) -> dict[Any, None]:
     keys: dict[Any, None] = {}
-    for _ in range(cursor.map_header()):
+    for _ in range(cursor.map_header("the dump's scheduler.workers")):
         keys[cursor.value()] = None
         cursor.skip()
     return keys
@@ -196,7 +237,7 @@ def _map_keys(cursor: MsgpackCursor) -> dict[Any, None]:
 
 def _worker_parts(cursor: MsgpackCursor, *, worker_logs: bool) -> dict[Any, Any]:
     workers: dict[Any, Any] = {}
-    for _ in range(cursor.map_header()):
+    for _ in range(cursor.map_header("the dump's workers")):
         address = cursor.value()
         if not worker_logs:
             cursor.skip()

@@ -94,31 +94,50 @@ def validate_rows(rows: list[tuple[Any, ...]], first_index: int, path: str) -> l
         raise UnreadableInputError(path, f"entry {entry}: {field}: {detail['msg']}") from None
 
 
-_FIELD_NAMES: dict[Any, str] = dict(enumerate(("key", "start", "finish", "recommendations", "stimulus_id", "timestamp")))
+_FIELD_NAMES: dict[Any, str] = dict(
+    enumerate(("key", "start", "finish", "recommendations", "stimulus_id", "timestamp"))
+)
 _FIELD_NAMES.update({name: name for name in _FIELD_NAMES.values()})
 
 
 def scheduler_transitions(raw_entries: Iterable[Any], path: str, first_index: int = 0) -> Iterator[SchedulerTransition]:
     """Validate raw scheduler entries in batches, yielding records in log order.
 
-    Each batch is read, normalised and validated with the cyclic garbage collector paused:
-    it only allocates acyclic tuples and dicts, and the collector's passes over a growing
-    heap cost as much as the work itself.
+    Each raw entry becomes a row as it arrives and is never held: a hostile entry of ten
+    million fields is refused before the next one is unpacked.
     """
-    iterator = iter(raw_entries)
+    rows = (scheduler_entry_row(raw, index, path) for index, raw in enumerate(raw_entries, first_index))
+    return transitions_from_rows(rows, path, first_index)
+
+
+def transitions_from_rows(
+    rows: Iterable[tuple[Any, ...]], path: str, first_index: int = 0
+) -> Iterator[SchedulerTransition]:
+    """Records from rows of :func:`scheduler_entry_row`, validated in batches.
+
+    Each batch is built and validated with the cyclic garbage collector paused: it only
+    allocates acyclic tuples and dicts, and the collector's passes over a growing heap
+    cost as much as the work itself.
+    """
+    iterator = iter(rows)
     index = first_index
     while True:
         with paused_gc():
-            raw_batch = list(islice(iterator, BATCH_SIZE))
-            if not raw_batch:
+            batch = list(islice(iterator, BATCH_SIZE))
+            if not batch:
                 return
-            rows = [scheduler_entry_row(raw, index + offset, path) for offset, raw in enumerate(raw_batch)]
-            if all(map(_is_plain, rows)):
-                records = list(map(_make_transition, rows))  # what pydantic would return, unchanged
+            if all(map(_is_plain, batch)):
+                records = list(map(_make_transition, batch))  # what pydantic would return, unchanged
             else:
-                records = validate_rows(rows, index, path)
-        index += len(raw_batch)
+                records = validate_rows(batch, index, path)
+        index += len(batch)
         yield from records
+
+
+class EntryRows(list[tuple[Any, ...]]):
+    """A log already turned into rows while it was read (msgpack dumps), never held raw."""
+
+    entry_fields: int | None = None
 
 
 _make_transition = SchedulerTransition._make

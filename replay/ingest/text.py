@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from replay.ingest.literal import LiteralError, parse_literal
+from replay.ingest.literal import DEFAULT_MAX_DEPTH, LiteralError, parse_literal
 
 _PREFIXES = (
     re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z?\s"),  # GitHub Actions raw log
@@ -25,6 +25,12 @@ _PREFIXES = (
 _LINK = re.compile(r"\[(\d+)\]\(https?://[^)\s]*\)")
 _SPECIAL = re.compile(r"""[\[\](){}'",\\\n]""")
 _IDENTIFIER_BEFORE = re.compile(r"([A-Za-z_]\w*)$")
+#: How far back an identifier before a bracket is looked for (``Transition``, ``deque``).
+_LOOKBACK = 64
+_OPENER = re.compile(r"[\[({]")
+_IN_GROUP = re.compile(r"""[\[\](){}'"\\\n]""")
+#: No transition entry is shorter than this (``(1,'a','b',{},1)``): shorter groups are skipped unparsed.
+MIN_ENTRY_CHARS = 12
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 MAX_ENTRY_CHARS = 1_000_000
 
@@ -40,12 +46,64 @@ def clean_text(text: str) -> str:
     return "\n".join(lines)
 
 
-def _groups(text: str, *, top: bool) -> Iterator[tuple[int, int]]:
-    """Spans of bracket groups at depth 0 (``top``), or element spans split at depth-0 commas.
+class TextLimitError(ValueError):
+    """The text is hostile to scan (nested deeper than the limit); ``offset`` is where."""
 
-    Quotes are tracked only inside brackets: prose around a paste (``don't``) has
-    unbalanced apostrophes.
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+def _top_groups(text: str, max_depth: int) -> Iterator[tuple[int, int]]:
+    """Spans of the bracket groups at depth 0, each with the identifier right before it.
+
+    Outside a group only an opening bracket matters, so the scan jumps from one to the
+    next (in C); quotes are tracked only inside brackets: prose around a paste (``don't``)
+    has unbalanced apostrophes. Nesting deeper than ``max_depth`` is refused at once.
     """
+    position = 0
+    while True:
+        opener = _OPENER.search(text, position)
+        if opener is None:
+            return
+        begin = opener.start()
+        before = _IDENTIFIER_BEFORE.search(text, max(0, begin - _LOOKBACK), begin)
+        start = before.start() if before else begin
+        depth = 0
+        quote = ""
+        skip_to = -1
+        for match in _IN_GROUP.finditer(text, begin):
+            where = match.start()
+            if where < skip_to:
+                continue
+            char = match.group()
+            if quote:
+                if char == "\\":
+                    skip_to = where + 2
+                elif char == quote or char == "\n":
+                    quote = ""  # reprs never hold a raw newline: the string was cut off
+                continue
+            if char in "'\"":
+                quote = char
+            elif char in _OPEN:
+                depth += 1
+                if depth > max_depth:
+                    raise TextLimitError(f"text nested deeper than {max_depth} levels", where)
+            elif char in ")]}":
+                depth -= 1
+                if depth == 0:
+                    yield start, where + 1
+                    position = where + 1
+                    break
+        else:
+            return  # an unclosed group runs to the end (the line-by-line pass may recover it)
+
+
+def _groups(text: str, *, top: bool) -> Iterator[tuple[int, int]]:
+    """Spans of bracket groups at depth 0 (``top``), or element spans split at depth-0 commas."""
+    if top:
+        yield from _top_groups(text, DEFAULT_MAX_DEPTH)
+        return
     depth = 0
     quote = ""
     skip_to = -1
@@ -59,29 +117,21 @@ def _groups(text: str, *, top: bool) -> Iterator[tuple[int, int]]:
             if char == "\\":
                 skip_to = position + 2
             elif char == quote or char == "\n":
-                quote = ""  # reprs never hold a raw newline: the string was cut off
+                quote = ""
             continue
         if char == "\n":
             continue
         if char in "'\"":
-            if depth > 0 or not top:
-                quote = char
+            quote = char
         elif char in _OPEN:
-            if depth == 0 and top:
-                before = _IDENTIFIER_BEFORE.search(text, 0, position)
-                start = before.start() if before else position
             depth += 1
         elif char in ")]}":
-            if depth == 0:
-                continue
-            depth -= 1
-            if depth == 0 and top:
-                yield start, position + 1
-        elif char == "," and depth == 0 and not top:
+            if depth > 0:
+                depth -= 1
+        elif char == "," and depth == 0:
             yield start, position
             start = position + 1
-    if not top:
-        yield start, len(text)
+    yield start, len(text)
 
 
 @dataclass
@@ -94,7 +144,7 @@ class TextEntries:
 
     def add_group(self, text: str) -> None:
         stripped = text.strip()
-        if not stripped:
+        if len(stripped) < MIN_ENTRY_CHARS:
             return
         if len(stripped) <= MAX_ENTRY_CHARS:
             try:
@@ -141,7 +191,15 @@ def looks_like_entry(value: Any) -> bool:
     return isinstance(body[1], str) and isinstance(body[2], str) and isinstance(body[3], dict)
 
 
-_LINE_ENTRY = re.compile(r"(?:Transition)?\(.*\)")
+def _line_entry(line: str) -> str | None:
+    """``(?:Transition)?\\(.*\\)`` of a line, found without a backtracking regex (linear time)."""
+    opening = line.find("(")
+    closing = line.rfind(")")
+    if opening == -1 or closing < opening:
+        return None
+    if line[max(0, opening - 10) : opening] == "Transition":
+        opening -= 10
+    return line[opening : closing + 1]
 
 
 def entries_from_text(text: str, *, max_depth: int = 64) -> TextEntries:
@@ -152,15 +210,17 @@ def entries_from_text(text: str, *, max_depth: int = 64) -> TextEntries:
     """
     cleaned = clean_text(text)
     found = TextEntries(max_depth=max_depth)
-    for begin, end in _groups(cleaned, top=True):
+    for begin, end in _top_groups(cleaned, max_depth):
         found.add_group(cleaned[begin:end])
     if found.skipped or not found.entries:
         by_line = TextEntries(max_depth=max_depth)
         for line in cleaned.splitlines():
             candidate = line.strip().removeprefix("deque(").lstrip("[")
-            match = _LINE_ENTRY.search(candidate)
-            if match is not None:
-                by_line.add_group(match.group())
+            if len(candidate) > MAX_ENTRY_CHARS:
+                continue  # no entry line is that long
+            entry = _line_entry(candidate)
+            if entry is not None:
+                by_line.add_group(entry)
             elif candidate.startswith(("(", "Transition(")):
                 by_line.skipped += 1
         if len(by_line.entries) > len(found.entries):

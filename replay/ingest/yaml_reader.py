@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from replay.errors import LimitExceededError, UnreadableInputError
-from replay.ingest.limits import Limits, open_bytes
+from replay.ingest.limits import Limits, MiB, open_bytes
 
 _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ANCHOR_OR_ALIAS = re.compile(rb"(?:^|[\s\[{,:-])[&*][^\s,\[\]{}]+", re.MULTILINE)
@@ -71,7 +71,11 @@ def load_yaml(path: Path, limits: Limits) -> Any:
     """The document of a YAML dump, loaded safely within ``limits``."""
     stream, _ = open_bytes(path, limits)
     with stream:
-        data = stream.read()
+        data = stream.read(limits.max_text_bytes + 1)
+    if len(data) > limits.max_text_bytes:  # YAML is text, and its objects cost ~20x its bytes
+        raise LimitExceededError(
+            str(path), f"YAML larger than {limits.max_text_bytes // MiB} MiB (raise it with --max-text-bytes)"
+        )
     loader = (_BoundedLoader if _ANCHOR_OR_ALIAS.search(data) else _FastLoader)(data)
     try:
         return loader.get_single_data()
@@ -79,11 +83,9 @@ def load_yaml(path: Path, limits: Limits) -> Any:
         raise LimitExceededError(str(path), error.reason) from None
     except yaml.constructor.ConstructorError as error:
         tag = getattr(error, "problem", "") or ""
-        found = re.search(r"tag:yaml.org,2002:python/\S+|!\S+", str(tag))
-        what = found.group() if found else "an unsupported tag"
-        raise UnreadableInputError(
-            str(path), f"YAML with {what}: replay never constructs python objects"
-        ) from None
+        found = re.search(r"tag:yaml.org,2002:python/[^\s'\"]+|![^\s'\"]+", str(tag))
+        what = found.group().replace("tag:yaml.org,2002:", "!!") if found else "an unsupported tag"
+        raise UnreadableInputError(str(path), f"YAML with {what}: replay never constructs python objects") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
