@@ -54,7 +54,7 @@ class BoundedReader(io.RawIOBase):
             data = self._inner.read(len(view))
         except (OSError, EOFError, zlib.error) as error:
             raise UnreadableInputError(
-                self._path, f"corrupt or truncated compressed data: {error}", offset=self.consumed
+                self._path, f"corrupt or truncated gzip data after {self.consumed} decompressed bytes: {error}"
             ) from None
         size = len(data)
         self.consumed += size

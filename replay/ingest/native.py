@@ -164,7 +164,11 @@ def header_parts(header: dict[str, Any], path: str) -> tuple[TraceMetadata, Task
                 )
                 tasks[record.key] = record
             graph = TaskGraph(source=header["graph"].get("source", "dump"), tasks=tasks)
-    except (ValidationError, KeyError_, KeyError, TypeError) as error:
+    except ValidationError as error:
+        detail = error.errors()[0]
+        where = ".".join(str(part) for part in detail["loc"])
+        raise UnreadableInputError(path, f"bad replay-trace header: {where}: {detail['msg']}") from None
+    except (KeyError_, KeyError, TypeError, AttributeError) as error:
         raise UnreadableInputError(path, f"bad replay-trace header: {error}".splitlines()[0]) from None
     return metadata, graph
 

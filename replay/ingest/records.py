@@ -63,11 +63,15 @@ EVENT_FIRST_TAGS = {
 }
 
 
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
+
+
 def scheduler_entry_row(raw: Any, index: int, path: str) -> tuple[Any, ...]:
     """One raw scheduler entry as a 6-tuple with canonical keys (5-field entries get no stimulus)."""
     if not isinstance(raw, list | tuple):
         raise UnreadableInputError(
-            path, f"entry {index} is a {type(raw).__name__}, not a transition (a list of 5 or 6 fields)"
+            path, f"entry {index} is {_a(type(raw).__name__)}, not a transition (a list of 5 or 6 fields)"
         )
     size = len(raw)
     if size not in (5, 6):

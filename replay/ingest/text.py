@@ -31,6 +31,8 @@ _OPENER = re.compile(r"[\[({]")
 _IN_GROUP = re.compile(r"""[\[\](){}'"\\\n]""")
 #: No transition entry is shorter than this (``(1,'a','b',{},1)``): shorter groups are skipped unparsed.
 MIN_ENTRY_CHARS = 12
+#: Python's parser refuses 200 nested brackets: deeper text can never parse, whatever --max-depth says.
+PARSER_MAX_DEPTH = 190
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 MAX_ENTRY_CHARS = 1_000_000
 
@@ -210,7 +212,7 @@ def entries_from_text(text: str, *, max_depth: int = 64) -> TextEntries:
     """
     cleaned = clean_text(text)
     found = TextEntries(max_depth=max_depth)
-    for begin, end in _top_groups(cleaned, max_depth):
+    for begin, end in _top_groups(cleaned, min(max_depth, PARSER_MAX_DEPTH)):
         found.add_group(cleaned[begin:end])
     if found.skipped or not found.entries:
         by_line = TextEntries(max_depth=max_depth)
