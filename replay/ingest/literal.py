@@ -11,6 +11,7 @@ because CPython's parser itself recurses.
 from __future__ import annotations
 
 import ast
+import warnings
 from typing import Any
 
 TRANSITION_FIELDS = ("key", "start", "finish", "recommendations", "stimulus_id", "timestamp")
@@ -49,7 +50,9 @@ def parse_literal(text: str, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
     if bracket_depth(text) > max_depth:
         raise LiteralError(f"nested deeper than {max_depth} levels")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():  # "invalid escape sequence" in pasted text: not ours to print
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as error:
         raise LiteralError(f"not a literal: {type(error).__name__}") from None
     return literal_value(tree.body)
