@@ -32,6 +32,11 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+def size_text(size: int) -> str:
+    """``64 MiB`` for whole mebibytes, else ``1000 bytes``."""
+    return f"{size // MiB} MiB" if size >= MiB and size % MiB == 0 else f"{size} bytes"
+
+
 class BoundedReader(io.RawIOBase):
     """A readable stream that fails with :class:`LimitExceededError` past ``limit`` bytes.
 
@@ -61,7 +66,7 @@ class BoundedReader(io.RawIOBase):
         if self.consumed > self._limit:
             raise LimitExceededError(
                 self._path,
-                f"more than {self._limit // MiB} MiB of data (raise it with --max-bytes)",
+                f"more than {size_text(self._limit)} of data (raise it with --max-bytes)",
             )
         view[:size] = data
         return size

@@ -15,7 +15,7 @@ from typing import Any
 import msgpack
 
 from replay.errors import LimitExceededError, UnreadableInputError
-from replay.ingest.limits import Limits, MiB, open_bytes
+from replay.ingest.limits import Limits, open_bytes, size_text
 from replay.ingest.records import EntryRows, paused_gc, scheduler_entry_row
 
 #: Scheduler fields of a dump that replay reads; the rest is skipped unread.
@@ -80,7 +80,7 @@ class MsgpackCursor:
         if isinstance(error, msgpack.exceptions.BufferFull):
             return LimitExceededError(
                 str(self.path),
-                f"one msgpack value is larger than {buffer_limit(self.limits) // MiB} MiB (raise it with --max-text-bytes)",
+                f"one msgpack value is larger than {size_text(buffer_limit(self.limits))} (raise it with --max-text-bytes)",
                 offset=offset,
             )
         if isinstance(error, msgpack.exceptions.StackError):

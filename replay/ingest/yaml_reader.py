@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from replay.errors import LimitExceededError, UnreadableInputError
-from replay.ingest.limits import Limits, MiB, open_bytes
+from replay.ingest.limits import Limits, open_bytes, size_text
 
 _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ANCHOR_OR_ALIAS = re.compile(rb"(?:^|[\s\[{,:-])[&*][^\s,\[\]{}]+", re.MULTILINE)
@@ -74,7 +74,7 @@ def load_yaml(path: Path, limits: Limits) -> Any:
         data = stream.read(limits.max_text_bytes + 1)
     if len(data) > limits.max_text_bytes:  # YAML is text, and its objects cost ~20x its bytes
         raise LimitExceededError(
-            str(path), f"YAML larger than {limits.max_text_bytes // MiB} MiB (raise it with --max-text-bytes)"
+            str(path), f"YAML larger than {size_text(limits.max_text_bytes)} (raise it with --max-text-bytes)"
         )
     loader = (_BoundedLoader if _ANCHOR_OR_ALIAS.search(data) else _FastLoader)(data)
     try:
