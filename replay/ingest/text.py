@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from replay.ingest.literal import DEFAULT_MAX_DEPTH, LiteralError, parse_literal
+from replay.ingest.literal import LiteralError, parse_literal
 
 _PREFIXES = (
     re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z?\s"),  # GitHub Actions raw log
@@ -56,6 +56,30 @@ class TextLimitError(ValueError):
         self.offset = offset
 
 
+def _outside_strings(text: str, pattern: re.Pattern[str], start: int = 0) -> Iterator[tuple[int, str]]:
+    """Positions and characters matched by ``pattern`` that are not inside a quoted string.
+
+    ``pattern`` must match quotes, backslashes and newlines too: they drive the string
+    state. Reprs never hold a raw newline inside a string, so one ends a cut-off string.
+    """
+    quote = ""
+    skip_to = -1
+    for match in pattern.finditer(text, start):
+        where = match.start()
+        if where < skip_to:
+            continue
+        char = match.group()
+        if quote:
+            if char == "\\":
+                skip_to = where + 2
+            elif char in (quote, "\n"):
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        else:
+            yield where, char
+
+
 def _top_groups(text: str, max_depth: int) -> Iterator[tuple[int, int]]:
     """Spans of the bracket groups at depth 0, each with the identifier right before it.
 
@@ -72,22 +96,8 @@ def _top_groups(text: str, max_depth: int) -> Iterator[tuple[int, int]]:
         before = _IDENTIFIER_BEFORE.search(text, max(0, begin - _LOOKBACK), begin)
         start = before.start() if before else begin
         depth = 0
-        quote = ""
-        skip_to = -1
-        for match in _IN_GROUP.finditer(text, begin):
-            where = match.start()
-            if where < skip_to:
-                continue
-            char = match.group()
-            if quote:
-                if char == "\\":
-                    skip_to = where + 2
-                elif char == quote or char == "\n":
-                    quote = ""  # reprs never hold a raw newline: the string was cut off
-                continue
-            if char in "'\"":
-                quote = char
-            elif char in _OPEN:
+        for where, char in _outside_strings(text, _IN_GROUP, begin):
+            if char in _OPEN:
                 depth += 1
                 if depth > max_depth:
                     raise TextLimitError(f"text nested deeper than {max_depth} levels", where)
@@ -101,38 +111,19 @@ def _top_groups(text: str, max_depth: int) -> Iterator[tuple[int, int]]:
             return  # an unclosed group runs to the end (the line-by-line pass may recover it)
 
 
-def _groups(text: str, *, top: bool) -> Iterator[tuple[int, int]]:
-    """Spans of bracket groups at depth 0 (``top``), or element spans split at depth-0 commas."""
-    if top:
-        yield from _top_groups(text, DEFAULT_MAX_DEPTH)
-        return
+def _elements(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of the elements of a group's inside, split at its depth-0 commas."""
     depth = 0
-    quote = ""
-    skip_to = -1
     start = 0
-    for match in _SPECIAL.finditer(text):
-        position = match.start()
-        if position < skip_to:
-            continue
-        char = match.group()
-        if quote:
-            if char == "\\":
-                skip_to = position + 2
-            elif char == quote or char == "\n":
-                quote = ""
-            continue
-        if char == "\n":
-            continue
-        if char in "'\"":
-            quote = char
-        elif char in _OPEN:
+    for where, char in _outside_strings(text, _SPECIAL):
+        if char in _OPEN:
             depth += 1
         elif char in ")]}":
             if depth > 0:
                 depth -= 1
         elif char == "," and depth == 0:
-            yield start, position
-            start = position + 1
+            yield start, where
+            start = where + 1
     yield start, len(text)
 
 
@@ -168,7 +159,7 @@ class TextEntries:
                 self.skipped += 1
             return
         inner = text[opening + 1 : -1]
-        parts = list(_groups(inner, top=False))
+        parts = list(_elements(inner))
         if len(parts) <= 1 and text.startswith(("(", "Transition(")):
             self.skipped += 1  # a single entry that does not parse (a truncated line)
             return
