@@ -16,8 +16,9 @@ Formats (the ``format`` names shown by ``replay info``):
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -229,41 +230,34 @@ def _read_story_text(text: str, name: str, limits: Limits) -> Trace:
 
 
 def _read_msgpack(path: Path, limits: Limits, *, worker_logs: bool) -> Trace:
-    head, _ = read_head(path, limits, 1)
     name = str(path)
-    if first_byte_kind(head) == "map":
-        peek = MsgpackCursor(path, limits)
-        try:
-            peek.map_header()
-            first_name = peek.value()
-        finally:
-            peek.close()
-        if first_name in ("scheduler", "workers", "versions"):
-            return trace_from_dump(read_dump_parts(path, limits, worker_logs=worker_logs), name, "dump-msgpack")
+    kind, first = _peek_msgpack(path, limits)
+    if kind == "map" and first in ("scheduler", "workers", "versions"):
+        return trace_from_dump(read_dump_parts(path, limits, worker_logs=worker_logs), name, "dump-msgpack")
+    if kind == "map" or _is_client_story_entry(first):
         cursor = MsgpackCursor(path, limits)
         try:
             document = cursor.value()
         finally:
             cursor.close()
-        return _from_decoded(document, name, "msgpack")
-    cursor = MsgpackCursor(path, limits)
-    try:
-        count = cursor.array_header()
-        first = cursor.value() if count else None
-    finally:
-        cursor.close()
-    if _is_client_story_entry(first):
-        cursor = MsgpackCursor(path, limits)
-        try:
-            document = cursor.value()
-        finally:
-            cursor.close()
+        if kind == "map":
+            return _from_decoded(document, name, "msgpack")
         return _client_story(list(document), name, "msgpack")
-    stream = MsgpackLogStream(path, limits)
     metadata = TraceMetadata(
         path=name, format="log-msgpack", entry_fields=len(first) if isinstance(first, list | tuple) else None
     )
-    return Trace(metadata=metadata, transitions=stream)
+    return Trace(metadata=metadata, transitions=MsgpackLogStream(path, limits))
+
+
+def _peek_msgpack(path: Path, limits: Limits) -> tuple[str, Any]:
+    """Whether the top value is a map or an array, and its first key or element (one open)."""
+    cursor = MsgpackCursor(path, limits)
+    try:
+        kind = first_byte_kind(cursor.stream.peek(1)[:1])
+        count = cursor.map_header() if kind == "map" else cursor.array_header()
+        return kind, cursor.value() if count else None
+    finally:
+        cursor.close()
 
 
 class MsgpackLogStream:
@@ -287,15 +281,17 @@ class MsgpackLogStream:
 def _read_jsonl(path: Path, limits: Limits) -> Trace:
     name = str(path)
     lines = JsonLinesStream(path, limits)
-    header = next(iter(lines.documents()), None)
+    documents = lines.documents()
+    header = next(documents, None)
     if native.is_native_header(header):
         assert isinstance(header, dict)
         metadata, graph = native.header_parts(header, name)
         metadata = metadata.model_copy(update={"format": "replay-jsonl"})
+        # The export writes worker records right after the header: stop at the first transition.
         records = native.worker_records_from(
-            (doc["worker_record"] for doc in lines.documents() if isinstance(doc, dict) and "worker_record" in doc),
-            name,
+            (doc["worker_record"] for doc in itertools.takewhile(_is_worker_record, documents)), name
         )
+        documents.close()
         return Trace(metadata=metadata, transitions=lines, worker_records=records, graph=graph)
     metadata = TraceMetadata(
         path=name, format="log-jsonl", entry_fields=len(header) if isinstance(header, list) else None
@@ -310,7 +306,7 @@ class JsonLinesStream:
         self.path = path
         self.limits = limits
 
-    def documents(self) -> Iterator[Any]:
+    def documents(self) -> Generator[Any, None, None]:
         stream, _ = open_bytes(self.path, self.limits)
         with stream:
             for number, line in enumerate(iter(lambda: stream.readline(self.limits.max_text_bytes + 1), b""), 1):
@@ -330,12 +326,11 @@ class JsonLinesStream:
         first = next(documents, None)
         name = str(self.path)
         if native.is_native_header(first):
-            rows = (doc for doc in documents if not (isinstance(doc, dict) and "worker_record" in doc))
-            yield from scheduler_transitions(native._rows(rows, name), name)
+            rows = (doc for doc in documents if not _is_worker_record(doc))
+            yield from scheduler_transitions(native.transition_rows(rows, name), name)
         elif first is not None:
-            yield from scheduler_transitions(_chain(first, documents), name)
+            yield from scheduler_transitions(itertools.chain((first,), documents), name)
 
 
-def _chain(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
-    yield first
-    yield from rest
+def _is_worker_record(document: Any) -> bool:
+    return isinstance(document, dict) and "worker_record" in document

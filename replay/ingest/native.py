@@ -90,11 +90,11 @@ def write_trace(trace: Trace, kind: str, stream: IO[bytes]) -> int:
     count = 0
     if kind == "jsonl":
         stream.write(json.dumps(header).encode() + b"\n")
+        for record in trace.worker_records:
+            stream.write(json.dumps(worker_record_document(record)).encode() + b"\n")
         for transition in trace.iter_transitions():
             stream.write(json.dumps(transition_document(transition)).encode() + b"\n")
             count += 1
-        for record in trace.worker_records:
-            stream.write(json.dumps(worker_record_document(record)).encode() + b"\n")
         return count
     transitions = [transition_document(transition) for transition in trace.iter_transitions()]
     document = {
@@ -188,7 +188,7 @@ def trace_from_document(document: dict[str, Any], path: str, format_name: str) -
     raw = document.get("transitions", [])
     if not isinstance(raw, list | tuple):
         raise UnreadableInputError(path, "'transitions' must be a list")
-    transitions = tuple(scheduler_transitions(_rows(raw, path), path))
+    transitions = tuple(scheduler_transitions(transition_rows(raw, path), path))
     return Trace(
         metadata=metadata,
         transitions=transitions,
@@ -197,7 +197,8 @@ def trace_from_document(document: dict[str, Any], path: str, format_name: str) -
     )
 
 
-def _rows(documents: Iterable[Any], path: str, first_index: int = 0) -> Iterator[list[Any]]:
+def transition_rows(documents: Iterable[Any], path: str, first_index: int = 0) -> Iterator[list[Any]]:
+    """Transition objects as raw entries, a bad one named by its index."""
     for index, document in enumerate(documents, start=first_index):
         try:
             yield transition_row(document)
