@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from replay.events import Key, SchedulerTransition, Trace
 from replay.ingest.keys import key_to_json
+from replay.ingest.native import transition_document
 from replay.machine import Finding, ReplayResult, replay_trace
 
 Side = Literal["a", "b"]
@@ -330,16 +331,8 @@ def _common_prefix(first: Sequence[Any], second: Sequence[Any]) -> int:
 
 
 def entry_json(entry: SchedulerTransition, event: int) -> dict[str, Any]:
-    """ENTRY of the diff document; recommendations are ``[[key, state], ...]`` in log order."""
-    return {
-        "event": event,
-        "key": key_to_json(entry.key),
-        "start": entry.start,
-        "finish": entry.finish,
-        "recommendations": [[key_to_json(key), state] for key, state in entry.recommendations.items()],
-        "stimulus_id": entry.stimulus_id,
-        "timestamp": entry.timestamp,
-    }
+    """ENTRY of the diff document: the export's transition object with its position first."""
+    return {"event": event, **transition_document(entry)}
 
 
 # --------------------------------------------------------------------------- the diff

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.padding import Padding
 from rich.text import Text
@@ -9,6 +11,7 @@ from rich.text import Text
 from replay.ingest.keys import format_key
 from replay.machine import ReplayResult
 from replay.machine.findings import Culprit, Finding
+from replay.machine.steps import Step
 from replay.render.cascade import CascadeView
 from replay.render.story import StoryView
 from replay.render.text import key_text, state_text
@@ -28,9 +31,8 @@ def source_line(result: ReplayResult) -> Text:
     )  # fmt: skip
 
 
-def culprit_text(culprit: Culprit, result: ReplayResult) -> Text:
+def culprit_text(culprit: Culprit, steps: Mapping[int, Step]) -> Text:
     """``culprit: g: waiting emitted by [17] g memory → released, overriding g: erred from [16] …``."""
-    steps = {step.index: step for step in result.steps}
     text = Text("culprit: ", style="bold")
     text.append_text(Text.assemble(key_text(culprit.key), ": ", state_text(culprit.state)).copy())
     text.stylize("culprit", len("culprit: "))
@@ -44,7 +46,7 @@ def culprit_text(culprit: Culprit, result: ReplayResult) -> Text:
     return text
 
 
-def _entry(index: int | None, steps: dict) -> Text:  # type: ignore[type-arg]
+def _entry(index: int | None, steps: Mapping[int, Step]) -> Text:
     if index is None:
         return Text("the stimulus itself", style="muted")
     step = steps.get(index)
@@ -54,13 +56,20 @@ def _entry(index: int | None, steps: dict) -> Text:  # type: ignore[type-arg]
     return Text.assemble(f"[{index}] ", key_text(t.key), " ", state_text(t.start), " → ", state_text(t.finish))
 
 
-class FindingView:
-    """One finding with its culprit, and optionally the cascade and story around it."""
+def anchor_of(finding: Finding) -> int | None:
+    """The entry a finding is shown around: its own, else its culprit's."""
+    if finding.event is not None:
+        return finding.event
+    return finding.culprit.event if finding.culprit is not None else None
 
-    def __init__(self, finding: Finding, result: ReplayResult, *, detailed: bool) -> None:
+
+class FindingView:
+    """One finding with its culprit, and the cascade around it when given."""
+
+    def __init__(self, finding: Finding, steps: Mapping[int, Step], cascade: Sequence[Step] = ()) -> None:
         self.finding = finding
-        self.result = result
-        self.detailed = detailed
+        self.steps = steps
+        self.cascade = cascade
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         finding = self.finding
@@ -72,19 +81,12 @@ class FindingView:
         )  # fmt: skip
         parts: list[object] = [head, Padding(Text(finding.message), (0, 0, 0, 2))]
         if finding.culprit is not None:
-            parts.append(Padding(culprit_text(finding.culprit, self.result), (0, 0, 0, 2)))
+            parts.append(Padding(culprit_text(finding.culprit, self.steps), (0, 0, 0, 2)))
         for missing in finding.missing:
             parts.append(Padding(Text(f"missing: {format_key(missing.key)}: {missing.state} was never recommended",
                                       style="severity.warning"), (0, 0, 0, 2)))  # fmt: skip
-        if self.detailed:
-            anchor = finding.event if finding.event is not None else finding.culprit.event if finding.culprit else None
-            steps = self.result.steps
-            group_steps = []
-            if anchor is not None and steps:
-                group = next((s.group for s in steps if s.index == anchor), None)
-                group_steps = [s for s in steps if s.group == group]
-            if group_steps:
-                parts.append(Padding(CascadeView(group_steps, finding.culprit), (1, 0, 0, 2)))
+        if self.cascade:
+            parts.append(Padding(CascadeView(self.cascade, finding.culprit), (1, 0, 0, 2)))
         yield Group(*parts)  # type: ignore[arg-type]
         yield Text("")
 
@@ -108,15 +110,19 @@ class RunReport:
         yield Text(f"✗ {result.errors} error(s), {result.warnings} warning(s)",
                    style="severity.error" if result.errors else "severity.warning")  # fmt: skip
         yield Text("")
+        steps_by_index = {step.index: step for step in result.steps}
+        groups: dict[int, list[Step]] = {}
+        for step in result.steps:
+            groups.setdefault(step.group, []).append(step)
         shown_groups: set[int] = set()
-        steps_by_index = {s.index: s for s in result.steps}
         for position, finding in enumerate(result.findings):
-            anchor = finding.event if finding.event is not None else finding.culprit.event if finding.culprit else None
+            anchor = anchor_of(finding)
             group = steps_by_index[anchor].group if anchor in steps_by_index else None
-            detailed = position < MAX_DETAILED and group is not None and group not in shown_groups
-            if detailed and group is not None:
+            cascade: Sequence[Step] = ()
+            if position < MAX_DETAILED and group is not None and group not in shown_groups:
                 shown_groups.add(group)
-            yield FindingView(finding, result, detailed=detailed)
+                cascade = groups[group]
+            yield FindingView(finding, steps_by_index, cascade)
         if self.story and result.steps:
             first = next((f for f in result.findings if f.severity == "error"), result.findings[0])
             start = result.steps[0].transition.timestamp

@@ -169,7 +169,3 @@ def _cause_text(step: Step) -> Text:
         text.append(f", over {cause.replaced.state} from {_where(cause.replaced.event)}", style="overridden")
     return text
 
-
-def story_key_label(key: Key) -> str:
-    """How the story names ``key``."""
-    return format_key(key)
