@@ -101,6 +101,15 @@ def test_convert_round_trip_is_lossless(kind: str, source: str, tmp_path: Path) 
     assert converted.metadata.distributed_version == original.metadata.distributed_version
 
 
+def test_converted_dump_replays_with_the_dump_checks(tmp_path: Path) -> None:
+    source = TRACES / "2024.2.1/seed-validate/dump.msgpack.gz"
+    output = tmp_path / "seed-validate.jsonl"
+    assert invoke("convert", str(source), "--to", "jsonl", "-o", str(output))[0] == 0
+    rules = [[f["rule"] for f in json.loads(invoke("run", str(path), "--json")[1])["findings"]] for path in (source, output)]
+    assert rules[0] == rules[1]
+    assert "counter-ahead" in rules[1]
+
+
 def test_rules_lists_every_rule() -> None:
     code, out, _ = invoke("rules")
     assert code == 0

@@ -56,7 +56,7 @@ def replay_trace(trace: Trace, distributed_version: str | None = None, *, keep_s
     # counting; the cyclic collector's passes over the growing heap only cost time.
     with paused_gc():
         replayer.run(trace.iter_transitions())
-        if trace.metadata.format.startswith("dump"):
-            replayer.check_dump(trace.graph, trace.metadata.transition_counter)
+        # A dump's task table and counter, wherever they were read from (a dump or its export).
+        replayer.check_dump(trace.graph, trace.metadata.transition_counter)
         findings = tuple(explain(replayer.violations))
     return ReplayResult(trace=trace, release=release, replayer=replayer, findings=findings)
