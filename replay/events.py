@@ -100,7 +100,7 @@ class TaskRecord(_Record):
 
 
 class TaskGraph(_Record):
-    """The task graph an input carries (today: a dump's task table)."""
+    """The task graph an input carries; ``source`` is ``"dump"`` for a dump's task table (checked against the replay)."""
 
     source: str
     tasks: dict[Key, TaskRecord]

@@ -22,7 +22,7 @@ def _rules(trace: Trace, version: str | None = "2024.2.1") -> list[tuple[str, in
 
 
 GRAPH = TaskGraph(
-    source="dump",
+    source="hand-made",
     tasks={
         "a": TaskRecord(key="a", state="memory", dependents=("b",)),
         "b": TaskRecord(key="b", state="waiting", dependencies=("a",)),
@@ -135,7 +135,7 @@ def test_unfinished_cascade_names_the_next_pop() -> None:
 
 def test_deadlock_chain() -> None:
     graph = TaskGraph(
-        source="dump",
+        source="hand-made",
         tasks={
             "f": TaskRecord(key="f", state="erred", dependents=("g",)),
             "g": TaskRecord(key="g", state="waiting", dependencies=("f",), dependents=("h",)),

@@ -57,6 +57,7 @@ def replay_trace(trace: Trace, distributed_version: str | None = None, *, keep_s
     with paused_gc():
         replayer.run(trace.iter_transitions())
         # A dump's task table and counter, wherever they were read from (a dump or its export).
-        replayer.check_dump(trace.graph, trace.metadata.transition_counter)
+        dump_table = trace.graph if trace.graph is not None and trace.graph.source == "dump" else None
+        replayer.check_dump(dump_table, trace.metadata.transition_counter)
         findings = tuple(explain(replayer.violations))
     return ReplayResult(trace=trace, release=release, replayer=replayer, findings=findings)
