@@ -63,18 +63,3 @@ def culprit_of_recommendation(recommendation: Recommendation | None, key: object
     replaced = recommendation.replaced
     overrode = Overrode(event=replaced.event, state=replaced.state) if replaced is not None else None
     return Culprit(event=recommendation.event, key=key, state=recommendation.state, overrode=overrode)
-
-
-def cause_chain(step: Step, steps: dict[int, Step]) -> list[Step]:
-    """``step`` and the steps whose recommendations led to it, newest first."""
-    chain = [step]
-    seen = {step.index}
-    current = step
-    while current.cause is not None and current.cause.event is not None:
-        parent = steps.get(current.cause.event)
-        if parent is None or parent.index in seen:
-            break
-        chain.append(parent)
-        seen.add(parent.index)
-        current = parent
-    return chain

@@ -118,11 +118,6 @@ def key_to_json(key: Key) -> Any:
     return key
 
 
-def key_from_json(value: Any) -> Key:
-    """The inverse of :func:`key_to_json` (arrays are tuples)."""
-    return canonical_key(value)
-
-
 def parse_user_key(text: str, known: set[Key] | None = None) -> Key:
     """A key typed on the command line: ``g``, ``5``, ``"('x', 0)"``, or JSON ``["x", 0]``."""
     if known is not None and text in known:

@@ -108,7 +108,3 @@ class Graph:
             self.dependents.get(dependency, {}).pop(key, None)
         for dependent in self.dependents.pop(key, {}):
             self.dependencies.get(dependent, {}).pop(key, None)
-
-    @property
-    def edge_count(self) -> int:
-        return sum(len(edges) for edges in self.dependencies.values())
