@@ -194,35 +194,28 @@ class Ctx:
     ) -> Any:
         from distributed import Worker
 
-        kw = accepted_kwargs(
-            Worker.__init__,
-            nthreads=nthreads,
-            resources=resources,
-            name=name,
-            dashboard=False,
-            host="127.0.0.1",
-            memory_limit=0,
-            local_directory=self.local_directory,
-        )
-        w = await asyncio.wait_for(Worker(self.s.address, **kw), 60)
-        self.workers.append(w)
-        return w
+        worker = await self._start(Worker, 60, nthreads=nthreads, resources=resources, name=name)
+        self.workers.append(worker)
+        return worker
 
     async def add_nanny(self, nthreads: int = 1, name: str | None = None) -> Any:
         from distributed import Nanny
 
+        nanny = await self._start(Nanny, 120, nthreads=nthreads, name=name)
+        self.nannies.append(nanny)
+        return nanny
+
+    async def _start(self, server: Any, timeout: float, **options: Any) -> Any:
+        """Start a Worker or Nanny on loopback with what this release's signature accepts."""
         kw = accepted_kwargs(
-            Nanny.__init__,
-            nthreads=nthreads,
-            name=name,
+            server.__init__,
+            **options,
             dashboard=False,
             host="127.0.0.1",
             memory_limit=0,
             local_directory=self.local_directory,
         )
-        n = await asyncio.wait_for(Nanny(self.s.address, **kw), 120)
-        self.nannies.append(n)
-        return n
+        return await asyncio.wait_for(server(self.s.address, **kw), timeout)
 
     async def remove_worker(self, address: str, stimulus_id: str) -> Any:
         kw = accepted_kwargs(self.s.remove_worker, stimulus_id=stimulus_id)
