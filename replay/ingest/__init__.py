@@ -28,7 +28,7 @@ from replay.ingest import native
 from replay.ingest.dump import trace_from_dump
 from replay.ingest.limits import DEFAULT_LIMITS, Limits, open_bytes, read_head, size_text
 from replay.ingest.msgpack_reader import MsgpackCursor, first_byte_kind, read_dump_parts
-from replay.ingest.records import entry_fields, scheduler_transitions, worker_records
+from replay.ingest.records import entry_fields, scheduler_transition_batches, scheduler_transitions, worker_records
 from replay.ingest.text import TextLimitError, entries_from_text
 from replay.ingest.yaml_reader import load_yaml
 
@@ -268,10 +268,18 @@ class MsgpackLogStream:
         self.limits = limits
 
     def __iter__(self) -> Iterator[SchedulerTransition]:
+        return itertools.chain.from_iterable(self._batches())
+
+    def _batches(self) -> Iterator[list[SchedulerTransition]]:
         cursor = MsgpackCursor(self.path, self.limits)
         try:
             count = cursor.array_header()
-            yield from scheduler_transitions(cursor.items(count), str(self.path))
+            read = 0
+            with cursor.translating_errors():
+                for batch in scheduler_transition_batches(cursor.items(count), str(self.path)):
+                    read += len(batch)
+                    yield batch
+            cursor.check_complete(count, read)
             if not cursor.at_end():
                 raise UnreadableInputError(str(self.path), "extra data after the log", offset=cursor.unpacker.tell())
         finally:

@@ -11,7 +11,7 @@ from typing import Any
 from replay.errors import UnreadableInputError
 from replay.events import TaskGraph, TaskRecord, Trace, TraceMetadata, WorkerRecord
 from replay.ingest.keys import KeyError_, canonical_key, key_from_taskstate
-from replay.ingest.records import EntryRows, entry_fields, scheduler_transitions, transitions_from_rows, worker_records
+from replay.ingest.records import ReadLog, entry_fields, scheduler_transitions, worker_records
 from replay.releases import NATIVE_KEYS_SINCE, parse_release
 
 
@@ -35,8 +35,8 @@ def trace_from_dump(dump: Any, path: str, format_name: str) -> Trace:
     raw_log = scheduler.get("transition_log", [])
     if not isinstance(raw_log, list | tuple):
         raise UnreadableInputError(path, "the dump's scheduler.transition_log is not a list")
-    if isinstance(raw_log, EntryRows):  # made rows while it was read
-        transitions = tuple(transitions_from_rows(raw_log, path))
+    if isinstance(raw_log, ReadLog):  # validated while it was read
+        transitions = tuple(raw_log)
         fields = raw_log.entry_fields
     else:
         transitions = tuple(scheduler_transitions(raw_log, path))

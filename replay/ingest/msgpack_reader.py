@@ -9,6 +9,8 @@ on have int map keys, which distributed's own loader rejects.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ import msgpack
 
 from replay.errors import LimitExceededError, UnreadableInputError
 from replay.ingest.limits import Limits, open_bytes, size_text
-from replay.ingest.records import EntryRows, paused_gc, scheduler_entry_row
+from replay.ingest.records import ReadLog, paused_gc, scheduler_transitions
 
 #: Scheduler fields of a dump that replay reads; the rest is skipped unread.
 SCHEDULER_FIELDS = frozenset({"transition_log", "tasks", "transition_counter", "address", "workers", "id"})
@@ -128,10 +130,23 @@ class MsgpackCursor:
             raise self.fail(error) from None
 
     def items(self, count: int) -> Iterator[Any]:
-        unpack = self.unpacker.unpack  # one try around the loop, not a method call per item
+        """The next ``count`` values, unpacked one at a time as they are asked for.
+
+        A bare iterator of the unpacker (no Python frame per value): consume it inside
+        :meth:`translating_errors`.
+        """
+        return islice(self.unpacker, count)
+
+    def check_complete(self, declared: int, read: int) -> None:
+        """An array that ended before its declared length (iterating an unpacker just stops)."""
+        if read < declared:
+            raise self.fail(msgpack.exceptions.OutOfData(f"the array declares {declared} values, the file holds {read}"))
+
+    @contextmanager
+    def translating_errors(self) -> Iterator[None]:
+        """msgpack's errors while consuming :meth:`items` as one clear line."""
         try:
-            for _ in range(count):
-                yield unpack()
+            yield
         except RecursionError:
             raise LimitExceededError(str(self.path), "msgpack nested too deeply") from None
         except _UNPACK_ERRORS as error:
@@ -201,15 +216,19 @@ def _scheduler_parts(cursor: MsgpackCursor) -> dict[str, Any]:
     return scheduler
 
 
-def _transition_log(cursor: MsgpackCursor) -> EntryRows:
-    """The dump's log, each entry made a row as it is read: a hostile one is refused, never held."""
-    rows = EntryRows()
-    path = str(cursor.path)
-    for index, raw in enumerate(cursor.items(cursor.array_header("the dump's scheduler.transition_log"))):
-        if index == 0 and isinstance(raw, tuple):
-            rows.entry_fields = len(raw)
-        rows.append(scheduler_entry_row(raw, index, path))
-    return rows
+def _transition_log(cursor: MsgpackCursor) -> ReadLog:
+    """The dump's log, validated as it is read: a hostile entry is refused, never held."""
+    log = ReadLog()
+    count = cursor.array_header("the dump's scheduler.transition_log")
+    items = cursor.items(count)
+    with cursor.translating_errors():
+        first = next(items, None)
+        if first is not None:
+            if isinstance(first, tuple):
+                log.entry_fields = len(first)
+            log.extend(scheduler_transitions(chain((first,), items), str(cursor.path)))
+    cursor.check_complete(count, len(log))
+    return log
 
 
 def _task_table(cursor: MsgpackCursor) -> dict[Any, dict[str, Any]]:

@@ -18,13 +18,13 @@ from pydantic import ValidationError
 
 from replay.errors import UnreadableInputError
 from replay.events import (
-    WORKER_RECORDS,
     SchedulerTransition,
     TaskGraph,
     TaskRecord,
     Trace,
     TraceMetadata,
     WorkerRecord,
+    worker_records_adapter,
 )
 from replay.ingest.keys import KeyError_, canonical_key, key_to_json
 from replay.ingest.records import scheduler_transitions
@@ -176,7 +176,7 @@ def header_parts(header: dict[str, Any], path: str) -> tuple[TraceMetadata, Task
 def worker_records_from(documents: Iterable[Any], path: str) -> tuple[WorkerRecord, ...]:
     """Worker records of a native document."""
     try:
-        return tuple(WORKER_RECORDS.validate_python([_worker_record_from(d) for d in documents]))
+        return tuple(worker_records_adapter().validate_python([_worker_record_from(d) for d in documents]))
     except (ValidationError, KeyError_, TypeError, ValueError) as error:
         raise UnreadableInputError(path, f"bad worker record: {error}".splitlines()[0]) from None
 

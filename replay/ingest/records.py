@@ -5,7 +5,10 @@ Dirty-data repair lives here and in :mod:`replay.ingest.keys`, nowhere else.
 
 from __future__ import annotations
 
+import functools
 import gc
+import itertools
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
@@ -15,14 +18,15 @@ from pydantic import ValidationError
 
 from replay.errors import UnreadableInputError
 from replay.events import (
-    SCHEDULER_TRANSITIONS,
+    SCHEDULER_STATES,
     SchedulerTransition,
     UnrecognisedRecord,
     WorkerEvent,
     WorkerRecord,
     WorkerTransition,
+    scheduler_transitions_adapter,
 )
-from replay.ingest.keys import KeyError_, canonical_key, canonical_recommendations
+from replay.ingest.keys import OPENERS, KeyError_, canonical_key, canonical_recommendations
 
 BATCH_SIZE = 8192
 
@@ -89,7 +93,7 @@ def scheduler_entry_row(raw: Any, index: int, path: str) -> tuple[Any, ...]:
 def validate_rows(rows: list[tuple[Any, ...]], first_index: int, path: str) -> list[SchedulerTransition]:
     """Validate one batch of rows; a bad field becomes one clear error naming the entry."""
     try:
-        return SCHEDULER_TRANSITIONS.validate_python(rows)
+        return scheduler_transitions_adapter().validate_python(rows)
     except ValidationError as error:
         detail = error.errors()[0]
         location = detail["loc"]
@@ -107,44 +111,122 @@ _FIELD_NAMES.update({name: name for name in _FIELD_NAMES.values()})
 def scheduler_transitions(raw_entries: Iterable[Any], path: str, first_index: int = 0) -> Iterator[SchedulerTransition]:
     """Validate raw scheduler entries in batches, yielding records in log order.
 
-    Each raw entry becomes a row as it arrives and is never held: a hostile entry of ten
-    million fields is refused before the next one is unpacked.
+    A flat iterator over :func:`scheduler_transition_batches`: no Python frame per record.
     """
-    rows = (scheduler_entry_row(raw, index, path) for index, raw in enumerate(raw_entries, first_index))
-    return transitions_from_rows(rows, path, first_index)
+    return itertools.chain.from_iterable(scheduler_transition_batches(raw_entries, path, first_index))
 
 
-def transitions_from_rows(
-    rows: Iterable[tuple[Any, ...]], path: str, first_index: int = 0
-) -> Iterator[SchedulerTransition]:
-    """Records from rows of :func:`scheduler_entry_row`, validated in batches.
+def scheduler_transition_batches(
+    raw_entries: Iterable[Any], path: str, first_index: int = 0
+) -> Iterator[list[SchedulerTransition]]:
+    """Validated records in log order, a batch at a time.
 
-    Each batch is built and validated with the cyclic garbage collector paused: it only
-    allocates acyclic tuples and dicts, and the collector's passes over a growing heap
-    cost as much as the work itself.
+    Entries already in their exact form (6-tuples of canonical keys, state strings, a
+    float timestamp: what a msgpack log of 2023.9 or later decodes to) are checked in one
+    tight loop and kept as they are. At the first entry that is not, it and the rest of
+    its batch are made rows one by one and validated by pydantic. Either way each entry
+    is checked as it arrives: a hostile entry of ten million fields is refused before the
+    next one is unpacked.
     """
-    iterator = iter(rows)
+    iterator = iter(raw_entries)
     index = first_index
+    strings: set[str] = set()
     while True:
         with paused_gc():
-            batch = list(islice(iterator, BATCH_SIZE))
-            if not batch:
-                return
-            if all(map(_is_plain, batch)):
-                records = list(map(_make_transition, batch))  # what pydantic would return, unchanged
+            batch: list[Any] = []
+            if _take_plain(iterator, strings, batch):
+                if not batch:
+                    return
+                records = list(map(_new_transition, batch))
             else:
-                records = validate_rows(batch, index, path)
-        index += len(batch)
-        yield from records
+                usual = batch[:-1]
+                remaining = BATCH_SIZE - len(batch)
+                rest = itertools.chain(batch[-1:], islice(iterator, remaining))
+                start = index + len(usual)
+                rows = [scheduler_entry_row(raw, number, path) for number, raw in enumerate(rest, start)]
+                records = list(map(_new_transition, usual))
+                records.extend(_validated(rows, start, path))
+                del usual, rest
+            del batch
+            if len(strings) > MAX_VERIFIED_STRINGS:
+                strings.clear()  # a long stream of fresh keys: keep the memory bounded
+        index += len(records)
+        yield records
 
 
-class EntryRows(list[tuple[Any, ...]]):
-    """A log already turned into rows while it was read (msgpack dumps), never held raw."""
+#: Plain strings (canonical keys and tuple-key parts) remembered; cleared past this many.
+MAX_VERIFIED_STRINGS = 1 << 17
+_new_transition = functools.partial(tuple.__new__, SchedulerTransition)
+#: Types of the parts of a flat tuple key that is canonical as it is (``bool`` is refused).
+_PLAIN_PART_TYPES = frozenset({str, int, float})
+_is_str = str.__instancecheck__
+
+
+def _take_plain(iterator: Iterator[Any], strings: set[str], batch: list[Any]) -> bool:
+    """Move up to :data:`BATCH_SIZE` entries into ``batch`` while each is already a valid record.
+
+    False when the last entry moved is not (it may still be valid after repair): the
+    caller takes it from there. ``strings`` holds strings already known to be canonical
+    keys; only strings, because ``1 == 1.0 == True`` would let a set of other keys
+    accept a refused ``True``.
+    """
+    append = batch.append
+    for raw in islice(iterator, BATCH_SIZE):
+        append(raw)
+        if type(raw) is not tuple or len(raw) != 6:
+            return False
+        key, start, finish, recommendations, stimulus_id, timestamp = raw
+        if (
+            type(start) is not str
+            or type(finish) is not str
+            or type(recommendations) is not dict
+            or not (stimulus_id is None or type(stimulus_id) is str)
+            or not (timestamp is None or type(timestamp) is float)
+        ):
+            return False
+        if (type(key) is not str or key not in strings) and not _plain_key(key, strings):
+            return False
+        if not strings.issuperset(recommendations):
+            for other in recommendations:
+                if (type(other) is not str or other not in strings) and not _plain_key(other, strings):
+                    return False
+        if not SCHEDULER_STATES.issuperset(recommendations.values()):
+            for state in recommendations.values():
+                if type(state) is not str:
+                    return False
+    return True
+
+
+def _plain_key(key: Any, strings: set[str]) -> bool:
+    """Whether a raw key is canonical as it is; plain strings are remembered in ``strings``."""
+    kind = type(key)
+    if kind is tuple:
+        if not _PLAIN_PART_TYPES.issuperset(map(type, key)):
+            return False
+        return strings.issuperset(filter(_is_str, key)) or all(_plain_string(part, strings) for part in filter(_is_str, key))
+    if kind is str:
+        return _plain_string(key, strings) or canonical_key(key) is key
+    return kind is int or (kind is float and not math.isnan(key))  # NaN is refused
+
+
+def _plain_string(text: str, strings: set[str]) -> bool:
+    """A string that cannot spell a tuple key (remembered)."""
+    if text[:1] in OPENERS:
+        return False
+    strings.add(text)
+    return True
+
+
+def _validated(rows: list[tuple[Any, ...]], first_index: int, path: str) -> list[SchedulerTransition]:
+    if all(map(_is_plain, rows)):
+        return list(map(_new_transition, rows))  # what pydantic would return, unchanged
+    return validate_rows(rows, first_index, path)
+
+
+class ReadLog(list[SchedulerTransition]):
+    """A log validated while it was read (msgpack dumps), with the shape of its first entry."""
 
     entry_fields: int | None = None
-
-
-_make_transition = SchedulerTransition._make
 
 
 def _is_plain(row: tuple[Any, ...]) -> bool:

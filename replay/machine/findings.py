@@ -55,7 +55,7 @@ RULES: dict[str, Rule] = {
 class Overrode(BaseModel):
     """The earlier recommendation a culprit replaced."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     event: int | None
     state: str
@@ -64,7 +64,7 @@ class Overrode(BaseModel):
 class Culprit(BaseModel):
     """The recommendation that asked for the invalid state, and whom it emitted."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     event: int | None
     key: CanonicalKey
@@ -75,7 +75,7 @@ class Culprit(BaseModel):
 class Missing(BaseModel):
     """A recommendation the scheduler should have made and did not."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     key: CanonicalKey
     state: str
@@ -84,7 +84,7 @@ class Missing(BaseModel):
 class Finding(BaseModel):
     """One reported problem; ``event`` is the entry that created the invalid state."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     rule: str
     severity: Severity

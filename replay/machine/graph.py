@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from replay.events import Key, TaskGraph
+from replay.events import SCHEDULER_STATES, Key, TaskGraph
 
 #: (start, finish) of a step, and a recommended state: which side of the edge the recommended key is.
 _DEPENDENT = "dependent"
@@ -47,6 +47,16 @@ def _relation(start: str, finish: str, recommended: str) -> str | None:
     return None
 
 
+#: ``RELATIONS[start, finish][recommended]``: _relation precomputed for every known state
+#: (the replay asks once per recommendation).
+RELATIONS: dict[tuple[str, str], dict[str, str]] = {
+    (start, finish): relations
+    for start in SCHEDULER_STATES
+    for finish in SCHEDULER_STATES
+    if (relations := {r: side for r in SCHEDULER_STATES if (side := _relation(start, finish, r)) is not None})
+}
+
+
 class Graph:
     """Dependencies and dependents of keys, with the entry that proves each edge."""
 
@@ -71,8 +81,16 @@ class Graph:
         """Record that ``dependent`` depends on ``dependency`` (first evidence wins)."""
         if dependent == dependency:
             return
-        self.dependencies.setdefault(dependent, {}).setdefault(dependency, evidence)
-        self.dependents.setdefault(dependency, {}).setdefault(dependent, evidence)
+        dependencies = self.dependencies.get(dependent)
+        if dependencies is None:
+            self.dependencies[dependent] = {dependency: evidence}
+        else:
+            dependencies.setdefault(dependency, evidence)
+        dependents = self.dependents.get(dependency)
+        if dependents is None:
+            self.dependents[dependency] = {dependent: evidence}
+        else:
+            dependents.setdefault(dependent, evidence)
 
     def infer(
         self,
@@ -84,17 +102,24 @@ class Graph:
         states: Mapping[Key, str],
     ) -> None:
         """Add the edges that one step's own recommendations imply."""
+        relations = RELATIONS.get((start, finish))
+        if relations is None:
+            return
         for other, recommended in own_recommendations:
-            if other == key:
-                continue
-            relation = _relation(start, finish, recommended)
-            if relation == _DEPENDENT:
-                # a queued task recommended processing is a freed slot, not a dependent
-                if recommended == "processing" and states.get(other) != "waiting":
-                    continue
+            relation = relations.get(recommended)
+            if relation is not None:
+                self.add_inferred(index, key, other, recommended, relation, states)
+
+    def add_inferred(
+        self, index: int, key: Key, other: Key, recommended: str, relation: str, states: Mapping[Key, str]
+    ) -> None:
+        """The edge that ``key``'s step recommending ``other: recommended`` implies (``RELATIONS``)."""
+        if relation == _DEPENDENT:
+            # a queued task recommended processing is a freed slot, not a dependent
+            if recommended != "processing" or states.get(other) == "waiting":
                 self.add(other, key, index)
-            elif relation == _DEPENDENCY:
-                self.add(key, other, index)
+        else:
+            self.add(key, other, index)
 
     def dependencies_of(self, key: Key) -> Mapping[Key, int | None]:
         return self.dependencies.get(key, {})

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from replay.events import SCHEDULER_STATES, Key, SchedulerTransition, TaskGraph
 from replay.ingest.keys import format_key
-from replay.machine.graph import Graph
+from replay.machine.graph import RELATIONS, Graph
 from replay.machine.steps import DETOUR_INNER, DETOUR_OUTER, NO_OP, STEP, Recommendation, Step
 from replay.machine.tables import TABLES, TransitionTable, table_for
 from replay.releases import Release
@@ -110,29 +110,86 @@ class Replayer:
 
     def run(self, transitions: Iterable[SchedulerTransition]) -> Replayer:
         """Feed every entry and finish."""
-        feed = self.feed
-        for transition in transitions:
-            feed(transition)
+        self.feed_all(transitions)
         self.finish()
         return self
 
     def feed(self, transition: SchedulerTransition) -> None:
         """Replay one entry."""
-        index = self.count
-        self.count = index + 1
-        inner = self.open_detour
-        if inner is not None:
-            self.open_detour = None
-            if self._is_second_half(inner, transition):
-                self._second_half(index, transition, inner)
-                return
-            self._abandon_detour(inner)
-        if index == 0 or transition.stimulus_id != self.stimulus:
-            if index:
-                self._close_group()
-            self.group += 1
-            self.stimulus = transition.stimulus_id
-        self._step(index, transition)
+        self.feed_all((transition,))
+
+    def feed_all(self, transitions: Iterable[SchedulerTransition]) -> None:
+        """Replay entries in log order.
+
+        One loop with the usual case inline (a legal step that continues the key's
+        last state): a method call per entry and per helper would cost more than the
+        replay itself. Anything unusual goes through :meth:`_unusual`.
+        """
+        states = self.states
+        pending = self.pending
+        last_step = self.last_step
+        legal_pairs = self.legal_pairs
+        dependencies = self.graph.dependencies
+        push = self._push
+        steps = self.steps
+        detail = self.detail
+        stimulus = self.stimulus
+        group = self.group
+        count = self.count
+        try:
+            for transition in transitions:
+                index = count
+                count += 1
+                key, start, finish, own, stimulus_id, _ = transition
+                if self.open_detour is not None:
+                    inner = self.open_detour
+                    self.open_detour = None
+                    if self._is_second_half(inner, transition):
+                        self._second_half(index, transition, inner)
+                        continue
+                    self._abandon_detour(inner)
+                if stimulus_id != stimulus or not index:
+                    if index:
+                        self._close_group()
+                    group = self.group = group + 1
+                    stimulus = self.stimulus = stimulus_id
+                silent: list[Recommendation] | None = None
+                cause = None
+                if pending:
+                    top_key, top = pending.popitem()
+                    if top_key == key:
+                        cause = top
+                    else:
+                        pending[top_key] = top
+                        if detail:
+                            silent = []
+                        cause = self._pop_cause(key, silent)
+                requested = None if cause is None else cause.state
+                legal = (start, finish) in legal_pairs
+                if (
+                    not legal
+                    or states.get(key, start) != start
+                    or (finish == "released" and start != "released" and requested != "released")
+                ) and self._unusual(index, transition, cause, requested, silent):
+                    continue
+                step = Step(index, transition, group, cause, requested, NO_OP if start == finish else STEP, silent=silent)
+                if steps is not None:
+                    steps.append(step)
+                if start != "released" and key not in last_step:
+                    self.first_starts_released = False
+                last_step[key] = step
+                if not legal:
+                    self._check_legal(step, start, finish, requested)
+                if own:
+                    push(step, own.items(), index, relations=RELATIONS.get((start, finish)))
+                # what _enter does, inline
+                states[key] = finish
+                if finish in ACTIVE and key in dependencies:
+                    self._check_dependencies(step, finish)
+                if finish in BAD_DEPENDENCY or start == "memory":
+                    self._left(step, start, finish)
+        finally:
+            self.count = count
 
     def finish(self) -> None:
         """Settle the last cascade and run the end-of-trace checks."""
@@ -144,14 +201,17 @@ class Replayer:
 
     # ------------------------------------------------------------------ one entry
 
-    def _step(self, index: int, transition: SchedulerTransition) -> None:
-        key, start, finish, own, _, _ = transition
-        silent: list[Recommendation] | None = [] if self.detail else None
-        cause = self._pop_cause(key, silent) if self.pending else None
-        requested = cause.state if cause is not None else None
-        known = self.states.get(key)
-        if known is not None and known != start:
-            self._check_continuity(index, transition)
+    def _unusual(
+        self,
+        index: int,
+        transition: SchedulerTransition,
+        cause: Recommendation | None,
+        requested: str | None,
+        silent: list[Recommendation] | None,
+    ) -> bool:
+        """Check an entry off the usual path; True when it opened a detour (nothing more to do now)."""
+        _, start, finish, _, _, _ = transition
+        self._check_continuity(index, transition)
         if start not in SCHEDULER_STATES or finish not in SCHEDULER_STATES:
             self._unknown_state(index, transition)
         if finish == "released" and start != "released" and requested != "released":
@@ -159,20 +219,8 @@ class Replayer:
             self._record(step)
             self._check_override(step)
             self.open_detour = step
-            return
-        step = Step(index, transition, self.group, cause, requested, NO_OP if start == finish else STEP, silent=silent)
-        if self.steps is not None:
-            self.steps.append(step)
-        last_step = self.last_step
-        if start != "released" and key not in last_step:
-            self.first_starts_released = False
-        last_step[key] = step
-        if (start, finish) not in self.legal_pairs:
-            self._check_legal(step, start, finish, requested)
-        if own:
-            self.graph.infer(index, key, start, finish, own.items(), self.states)
-            self._push(step, own.items(), index)
-        self._enter(step, start, finish)
+            return True
+        return False
 
     def _is_second_half(self, inner: Step, transition: SchedulerTransition) -> bool:
         if transition.key != inner.key or transition.start != "released":
@@ -203,9 +251,8 @@ class Replayer:
         first_half = [(k, s) for k, s in merged.items() if inner_recommendations.get(k) == s]
         second_half = [(k, s) for k, s in merged.items() if inner_recommendations.get(k) != s]
         self.graph.infer(inner.index, key, inner.transition.start, "released", inner_recommendations.items(), self.states)
-        self.graph.infer(index, key, "released", transition.finish, second_half, self.states)
         self._push(inner, first_half, inner.index, into=step)
-        self._push(step, second_half, index)
+        self._push(step, second_half, index, relations=RELATIONS.get(("released", transition.finish)))
         self._enter(step, "released", transition.finish)
 
     def _abandon_detour(self, inner: Step, *, at_end: bool = False) -> None:
@@ -215,8 +262,7 @@ class Replayer:
             inner.role = STEP
             self._check_legal(inner, inner.transition.start, "released", None)
             own = inner.transition.recommendations
-            self.graph.infer(inner.index, key, inner.transition.start, "released", own.items(), self.states)
-            self._push(inner, own.items(), inner.index)
+            self._push(inner, own.items(), inner.index, relations=RELATIONS.get((inner.transition.start, "released")))
             self._enter(inner, inner.transition.start, "released")
             return
         self._enter(inner, inner.transition.start, "released")
@@ -275,12 +321,20 @@ class Replayer:
         emitter: int,
         *,
         into: Step | None = None,
+        relations: Mapping[str, str] | None = None,
     ) -> None:
+        """Merge recommendations into the pending dict; with ``relations`` (the emitting step's
+        row of ``RELATIONS``), also add the graph edges they imply, in the same pass."""
         pending = self.pending
         received = self.received
         detail = self.detail
         target = into if into is not None else step
+        own_key = step.key
         for key, state in recommendations:
+            if relations is not None:
+                relation = relations.get(state)
+                if relation is not None and key != own_key:
+                    self.graph.add_inferred(emitter, own_key, key, state, relation, self.states)
             old = pending.get(key)
             if old is None:
                 recommendation = Recommendation(key, state, emitter, None)
@@ -404,23 +458,32 @@ class Replayer:
 
     def _enter(self, step: Step, start: str, finish: str) -> None:
         """Update the key's state and note what its new state might break."""
+        self.states[step.key] = finish
+        if finish in ACTIVE:
+            self._check_dependencies(step, finish)
+        if finish in BAD_DEPENDENCY or start == "memory":
+            self._left(step, start, finish)
+
+    def _check_dependencies(self, step: Step, finish: str) -> None:
+        """A key became active: its dependencies must not be erred or forgotten (nor elsewhere than memory)."""
         key = step.key
         states = self.states
-        states[key] = finish
+        for dependency in self.graph.dependencies.get(key, _NONE):
+            dependency_state = states.get(dependency)
+            if dependency_state in BAD_DEPENDENCY:
+                self._suspect("dependency-erred-or-forgotten", key, dependency, step)
+            elif finish in NEEDS_MEMORY and dependency_state not in (None, "memory"):
+                self._suspect("dependency-not-in-memory", key, dependency, step)
+
+    def _left(self, step: Step, start: str, finish: str) -> None:
+        """A key erred, was forgotten or left memory: what that breaks for its dependents."""
+        key = step.key
         if finish == "forgotten":
             self._forget(key)
-        if finish in ACTIVE:
-            for dependency in self.graph.dependencies.get(key, _NONE):
-                dependency_state = states.get(dependency)
-                if dependency_state in BAD_DEPENDENCY:
-                    self._suspect("dependency-erred-or-forgotten", key, dependency, step)
-                elif finish in NEEDS_MEMORY and dependency_state not in (None, "memory"):
-                    self._suspect("dependency-not-in-memory", key, dependency, step)
-        if finish not in BAD_DEPENDENCY and start != "memory":
-            return
         dependents = self.graph.dependents.get(key)
         if not dependents:
             return
+        states = self.states
         if finish in BAD_DEPENDENCY:
             rule = "dependency-erred-or-forgotten" if finish == "erred" else "dependency-forgotten-while-needed"
             for dependent in dependents:
