@@ -58,9 +58,19 @@ def canonical_key(raw: Any, depth: int = 0) -> Key:
     raise KeyError_(f"a {kind.__name__} cannot be a task key")
 
 
+#: The usual spelled key, ``['name', 0, 1]`` or ``('name', 0)``: read without the parser.
+_SIMPLE_SPELLED_KEY = re.compile(r"([(\[])'([^'\\]*)'((?:, -?(?:0|[1-9][0-9]*))*)(,?)([)\]])")
+
+
 @lru_cache(maxsize=65536)
 def _key_from_text(text: str) -> Key:
     """``"('t', 0)"`` or ``"['t', 0]"`` as a tuple; any other string unchanged."""
+    simple = _SIMPLE_SPELLED_KEY.fullmatch(text)
+    if simple is not None:
+        opener, name, numbers, comma, closer = simple.groups()
+        tuple_shaped = (opener == "[" and closer == "]") or (opener == "(" and closer == ")" and (numbers or comma))
+        if tuple_shaped and name[:1] not in OPENERS:  # a name that spells a key itself is read as one
+            return (name, *map(int, numbers.split(", ")[1:]))
     try:
         value = parse_literal(text, max_depth=MAX_KEY_DEPTH)
     except LiteralError:

@@ -130,11 +130,11 @@ def scheduler_transition_batches(
     """
     iterator = iter(raw_entries)
     index = first_index
-    strings: set[str] = set()
+    known: set[Any] = set()
     while True:
         with paused_gc():
             batch: list[Any] = []
-            if _take_plain(iterator, strings, batch):
+            if _take_plain(iterator, known, batch):
                 if not batch:
                     return
                 records = list(map(_new_transition, batch))
@@ -143,77 +143,90 @@ def scheduler_transition_batches(
                 remaining = BATCH_SIZE - len(batch)
                 rest = itertools.chain(batch[-1:], islice(iterator, remaining))
                 start = index + len(usual)
-                rows = [scheduler_entry_row(raw, number, path) for number, raw in enumerate(rest, start)]
+                rows: list[tuple[Any, ...]] = []
+                try:
+                    for number, raw in enumerate(rest, start):
+                        rows.append(scheduler_entry_row(raw, number, path))
+                except UnreadableInputError:
+                    _validated(rows, start, path)  # an earlier entry's error comes first
+                    raise
                 records = list(map(_new_transition, usual))
                 records.extend(_validated(rows, start, path))
                 del usual, rest
             del batch
-            if len(strings) > MAX_VERIFIED_STRINGS:
-                strings.clear()  # a long stream of fresh keys: keep the memory bounded
+            if len(known) > MAX_KNOWN_KEYS:
+                known.clear()  # a long stream of fresh keys: keep the memory bounded
         index += len(records)
         yield records
 
 
-#: Plain strings (canonical keys and tuple-key parts) remembered; cleared past this many.
-MAX_VERIFIED_STRINGS = 1 << 17
+#: Keys remembered as canonical; cleared when it holds more than this many.
+MAX_KNOWN_KEYS = 1 << 17
 _new_transition = functools.partial(tuple.__new__, SchedulerTransition)
 #: Types of the parts of a flat tuple key that is canonical as it is (``bool`` is refused).
 _PLAIN_PART_TYPES = frozenset({str, int, float})
 _is_str = str.__instancecheck__
 
 
-def _take_plain(iterator: Iterator[Any], strings: set[str], batch: list[Any]) -> bool:
-    """Move up to :data:`BATCH_SIZE` entries into ``batch`` while each is already a valid record.
+def _take_plain(iterator: Iterator[Any], known: set[Any], batch: list[Any]) -> bool:
+    """Move up to :data:`BATCH_SIZE` entries into ``batch`` while each is a valid record as it is.
 
-    False when the last entry moved is not (it may still be valid after repair): the
-    caller takes it from there. ``strings`` holds strings already known to be canonical
-    keys; only strings, because ``1 == 1.0 == True`` would let a set of other keys
-    accept a refused ``True``.
+    An entry whose keys are spelled (a dump's stringified map keys) is repaired in place.
+    False when the last entry moved needs more than that (or is invalid): the caller
+    takes it from there. ``known`` holds keys already found canonical (see :func:`_plain_key`).
     """
     append = batch.append
-    for raw in islice(iterator, BATCH_SIZE):
-        append(raw)
-        if type(raw) is not tuple or len(raw) != 6:
-            return False
-        key, start, finish, recommendations, stimulus_id, timestamp = raw
-        if (
-            type(start) is not str
-            or type(finish) is not str
-            or type(recommendations) is not dict
-            or not (stimulus_id is None or type(stimulus_id) is str)
-            or not (timestamp is None or type(timestamp) is float)
-        ):
-            return False
-        if (type(key) is not str or key not in strings) and not _plain_key(key, strings):
-            return False
-        if not strings.issuperset(recommendations):
-            for other in recommendations:
-                if (type(other) is not str or other not in strings) and not _plain_key(other, strings):
-                    return False
-        if not SCHEDULER_STATES.issuperset(recommendations.values()):
-            for state in recommendations.values():
-                if type(state) is not str:
-                    return False
+    try:
+        for raw in islice(iterator, BATCH_SIZE):
+            append(raw)
+            if type(raw) is not tuple or len(raw) != 6:
+                return False
+            key, start, finish, recommendations, stimulus_id, timestamp = raw
+            if (
+                type(start) is not str
+                or type(finish) is not str
+                or type(recommendations) is not dict
+                or not (stimulus_id is None or type(stimulus_id) is str)
+                or not (timestamp is None or type(timestamp) is float)
+            ):
+                return False
+            if key not in known and not _plain_key(key, known):
+                repaired = True
+            elif known.issuperset(recommendations):
+                repaired = False
+            else:
+                repaired = not all(other in known or _plain_key(other, known) for other in recommendations)
+            if not SCHEDULER_STATES.issuperset(recommendations.values()) and not all(
+                map(_is_str, recommendations.values())
+            ):
+                return False
+            if repaired:  # spelled keys: the careful way, without leaving the loop
+                batch[-1] = (canonical_key(key), start, finish, canonical_recommendations(recommendations),
+                             stimulus_id, timestamp)  # fmt: skip
+    except (TypeError, KeyError_):  # an unhashable or invalid key: the caller names it
+        return False
     return True
 
 
-def _plain_key(key: Any, strings: set[str]) -> bool:
-    """Whether a raw key is canonical as it is; plain strings are remembered in ``strings``."""
+def _plain_key(key: Any, known: set[Any]) -> bool:
+    """Whether a raw key is canonical as it is, remembering it in ``known`` if that is exact.
+
+    ``known`` is searched by equality, and ``1 == 1.0 == True``: it holds only strings
+    and tuples with no part equal to 0 or 1, which no refused ``bool`` can equal.
+    """
     kind = type(key)
-    if kind is tuple:
-        if not _PLAIN_PART_TYPES.issuperset(map(type, key)):
-            return False
-        return strings.issuperset(filter(_is_str, key)) or all(_plain_string(part, strings) for part in filter(_is_str, key))
     if kind is str:
-        return _plain_string(key, strings) or canonical_key(key) is key
-    return kind is int or (kind is float and not math.isnan(key))  # NaN is refused
-
-
-def _plain_string(text: str, strings: set[str]) -> bool:
-    """A string that cannot spell a tuple key (remembered)."""
-    if text[:1] in OPENERS:
-        return False
-    strings.add(text)
+        if key[:1] in OPENERS:
+            return canonical_key(key) is key
+    elif kind is tuple:
+        for part in filter(_is_str, key):
+            if part[:1] in OPENERS:
+                return False
+        if not _PLAIN_PART_TYPES.issuperset(map(type, key)) or 0 in key or 1 in key:
+            return canonical_key(key) is key
+    else:
+        return kind is int or (kind is float and not math.isnan(key))  # NaN is refused
+    known.add(key)
     return True
 
 
