@@ -6,16 +6,16 @@ Exit codes: 0 clean, 1 findings of severity error (for ``diff``: the runs diverg
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
-from replay import cli_diff, cli_views
 from replay.cli_common import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT, EXIT_USAGE, App, app_of, common_options
 from replay.errors import ReplayError
 from replay.ingest import open_trace
@@ -26,7 +26,23 @@ from replay.render.report import RunReport
 from replay.summary import summarise
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """Commands of the view and diff modules, imported when named: ``run`` need not load them."""
+
+    lazy: ClassVar[dict[str, str]] = {"story": "replay.cli_views", "cascade": "replay.cli_views", "timeline": "replay.cli_views",
+            "stats": "replay.cli_views", "diff": "replay.cli_diff"}  # fmt: skip
+
+    def list_commands(self, context: click.Context) -> list[str]:
+        return sorted({*super().list_commands(context), *self.lazy})
+
+    def get_command(self, context: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy and name not in self.commands:
+            for command in importlib.import_module(self.lazy[name]).COMMANDS:
+                self.add_command(command)
+        return super().get_command(context, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="replay")
 def cli() -> None:
     """Replay Dask scheduler transition logs and name the recommendation that broke them."""
@@ -152,11 +168,6 @@ def table(distributed_version: str | None) -> None:
             starts.setdefault(start, []).append(finish)
         for start, finishes in starts.items():
             click.echo(f"  {start:<10} -> {', '.join(finishes)}")
-
-
-for _module in (cli_views, cli_diff):
-    for _command in _module.COMMANDS:
-        cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> None:

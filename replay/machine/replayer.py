@@ -175,7 +175,7 @@ class Replayer:
                 step = Step(index, transition, group, cause, requested, NO_OP if start == finish else STEP, silent=silent)
                 if steps is not None:
                     steps.append(step)
-                if start != "released" and key not in last_step:
+                if start != "released" and key not in states:
                     self.first_starts_released = False
                 last_step[key] = step
                 if not legal:
@@ -383,7 +383,7 @@ class Replayer:
         if self.steps is not None:
             self.steps.append(step)
         key = step.key
-        if key not in self.last_step and step.transition.start != "released":
+        if key not in self.states and step.transition.start != "released":
             self.first_starts_released = False
         self.last_step[key] = step
 
@@ -563,14 +563,20 @@ class Replayer:
                 return
 
     def _forget(self, key: Key) -> None:
+        """A forgotten key keeps its state and edges (for the checks), not its last entry.
+
+        Dropping the last step frees the entry it holds (the bulk of a key's memory): the
+        replay of a long stream is then bounded by the live keys plus a window of
+        :data:`MAX_FORGOTTEN` cheap forgotten ones, not by the trace.
+        """
+        self.last_step.pop(key, None)
+        self.received.pop(key, None)
         forgotten = self.forgotten
         forgotten[key] = None
         if len(forgotten) > MAX_FORGOTTEN:
             oldest, _ = forgotten.popitem(last=False)
             if self.states.get(oldest) == "forgotten":
                 del self.states[oldest]
-                self.last_step.pop(oldest, None)
-                self.received.pop(oldest, None)
                 self.graph.drop(oldest)
 
     # ------------------------------------------------------------------ end of trace
@@ -617,7 +623,8 @@ class Replayer:
                 )  # fmt: skip
 
     def last_logged_key(self) -> Key:
-        return next(reversed(self.last_step)) if self.last_step else ""
+        """The key whose first entry came last."""
+        return next(reversed(self.states)) if self.states else ""
 
     def _check_task_table(self, tasks: Mapping[Key, object]) -> None:
         states = self.states
