@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from replay.errors import UnreadableInputError
 from replay.events import (
     SCHEDULER_STATES,
+    Key,
     SchedulerTransition,
     UnrecognisedRecord,
     WorkerEvent,
@@ -131,10 +132,11 @@ def scheduler_transition_batches(
     iterator = iter(raw_entries)
     index = first_index
     known: set[Any] = set()
+    spelled: dict[Any, Key] = {}
     while True:
         with paused_gc():
             batch: list[Any] = []
-            if _take_plain(iterator, known, batch):
+            if _take_plain(iterator, known, batch, spelled):
                 if not batch:
                     return
                 records = list(map(_new_transition, batch))
@@ -154,8 +156,9 @@ def scheduler_transition_batches(
                 records.extend(_validated(rows, start, path))
                 del usual, rest
             del batch
-            if len(known) > MAX_KNOWN_KEYS:
+            if len(known) + len(spelled) > MAX_KNOWN_KEYS:
                 known.clear()  # a long stream of fresh keys: keep the memory bounded
+                spelled.clear()
         index += len(records)
         yield records
 
@@ -168,12 +171,13 @@ _PLAIN_PART_TYPES = frozenset({str, int, float})
 _is_str = str.__instancecheck__
 
 
-def _take_plain(iterator: Iterator[Any], known: set[Any], batch: list[Any]) -> bool:
+def _take_plain(iterator: Iterator[Any], known: set[Any], batch: list[Any], spelled: dict[Any, Key]) -> bool:
     """Move up to :data:`BATCH_SIZE` entries into ``batch`` while each is a valid record as it is.
 
     An entry whose keys are spelled (a dump's stringified map keys) is repaired in place.
     False when the last entry moved needs more than that (or is invalid): the caller
-    takes it from there. ``known`` holds keys already found canonical (see :func:`_plain_key`).
+    takes it from there. ``known`` holds keys already found canonical (see :func:`_plain_key`),
+    ``spelled`` the canonical key of each string key already read.
     """
     append = batch.append
     try:
@@ -200,12 +204,23 @@ def _take_plain(iterator: Iterator[Any], known: set[Any], batch: list[Any]) -> b
                 map(_is_str, recommendations.values())
             ):
                 return False
-            if repaired:  # spelled keys: the careful way, without leaving the loop
-                batch[-1] = (canonical_key(key), start, finish, canonical_recommendations(recommendations),
-                             stimulus_id, timestamp)  # fmt: skip
+            if repaired:  # spelled keys (a dump's map keys are strings): read them, without leaving the loop
+                recommendations = {
+                    (spelled[other] if other in spelled else _spelled(other, spelled)): state
+                    for other, state in recommendations.items()
+                }
+                batch[-1] = (canonical_key(key), start, finish, recommendations, stimulus_id, timestamp)
     except (TypeError, KeyError_):  # an unhashable or invalid key: the caller names it
         return False
     return True
+
+
+def _spelled(raw: Any, spelled: dict[Any, Key]) -> Key:
+    """The canonical key of a raw one, remembered when it is a string (exact: only a string equals a string)."""
+    key = canonical_key(raw)
+    if type(raw) is str:
+        spelled[raw] = key
+    return key
 
 
 def _plain_key(key: Any, known: set[Any]) -> bool:
