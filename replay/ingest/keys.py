@@ -21,7 +21,7 @@ from replay.ingest.literal import LiteralError, parse_literal
 
 MAX_KEY_DEPTH = 16
 #: A string starting with one of these may spell a tuple key (the empty string is among them).
-OPENERS = "(["
+_OPENERS = "(["
 _TASKSTATE_REPR = re.compile(r"^<(?:TaskState|Task) (?P<key>.+) (?P<state>\S+)>$", re.DOTALL)
 
 
@@ -46,7 +46,7 @@ def canonical_key(raw: Any, depth: int = 0) -> Key:
         if depth < MAX_KEY_DEPTH:  # fast path: a flat key of numbers and plain strings, as most are
             for part in raw:
                 part_kind = type(part)
-                if not (part_kind is int or part_kind is float or (part_kind is str and part[:1] not in OPENERS)):
+                if not (part_kind is int or part_kind is float or (part_kind is str and part[:1] not in _OPENERS)):
                     break
             else:
                 return raw if kind is tuple else tuple(raw)
@@ -69,7 +69,7 @@ def _key_from_text(text: str) -> Key:
     if simple is not None:
         opener, name, numbers, comma, closer = simple.groups()
         tuple_shaped = (opener == "[" and closer == "]") or (opener == "(" and closer == ")" and (numbers or comma))
-        if tuple_shaped and name[:1] not in OPENERS:  # a name that spells a key itself is read as one
+        if tuple_shaped and name[:1] not in _OPENERS:  # a name that spells a key itself is read as one
             return (name, *map(int, numbers.split(", ")[1:]))
     try:
         value = parse_literal(text, max_depth=MAX_KEY_DEPTH)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import gc
 import itertools
-import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
@@ -27,7 +26,7 @@ from replay.events import (
     WorkerTransition,
     scheduler_transitions_adapter,
 )
-from replay.ingest.keys import OPENERS, KeyError_, canonical_key, canonical_recommendations
+from replay.ingest.keys import KeyError_, canonical_key, canonical_recommendations
 
 BATCH_SIZE = 8192
 
@@ -132,11 +131,10 @@ def scheduler_transition_batches(
     iterator = iter(raw_entries)
     index = first_index
     known: set[Any] = set()
-    spelled: dict[Any, Key] = {}
     while True:
         with paused_gc():
             batch: list[Any] = []
-            if _take_plain(iterator, known, batch, spelled):
+            if _take_plain(iterator, known, batch):
                 if not batch:
                     return
                 records = list(map(_new_transition, batch))
@@ -156,9 +154,8 @@ def scheduler_transition_batches(
                 records.extend(_validated(rows, start, path))
                 del usual, rest
             del batch
-            if len(known) + len(spelled) > MAX_KNOWN_KEYS:
+            if len(known) > MAX_KNOWN_KEYS:
                 known.clear()  # a long stream of fresh keys: keep the memory bounded
-                spelled.clear()
         index += len(records)
         yield records
 
@@ -166,18 +163,15 @@ def scheduler_transition_batches(
 #: Keys remembered as canonical; cleared when it holds more than this many.
 MAX_KNOWN_KEYS = 1 << 17
 _new_transition = functools.partial(tuple.__new__, SchedulerTransition)
-#: Types of the parts of a flat tuple key that is canonical as it is (``bool`` is refused).
-_PLAIN_PART_TYPES = frozenset({str, int, float})
 _is_str = str.__instancecheck__
 
 
-def _take_plain(iterator: Iterator[Any], known: set[Any], batch: list[Any], spelled: dict[Any, Key]) -> bool:
+def _take_plain(iterator: Iterator[Any], known: set[Any], batch: list[Any]) -> bool:
     """Move up to :data:`BATCH_SIZE` entries into ``batch`` while each is a valid record as it is.
 
     An entry whose keys are spelled (a dump's stringified map keys) is repaired in place.
     False when the last entry moved needs more than that (or is invalid): the caller
-    takes it from there. ``known`` holds keys already found canonical (see :func:`_plain_key`),
-    ``spelled`` the canonical key of each string key already read.
+    takes it from there. ``known`` holds keys already found canonical (see :func:`_canonical`).
     """
     append = batch.append
     try:
@@ -194,55 +188,34 @@ def _take_plain(iterator: Iterator[Any], known: set[Any], batch: list[Any], spel
                 or not (timestamp is None or type(timestamp) is float)
             ):
                 return False
-            if key not in known and not _plain_key(key, known):
-                repaired = True
-            elif known.issuperset(recommendations):
-                repaired = False
-            else:
-                repaired = not all(other in known or _plain_key(other, known) for other in recommendations)
             if not SCHEDULER_STATES.issuperset(recommendations.values()) and not all(
                 map(_is_str, recommendations.values())
             ):
                 return False
-            if repaired:  # spelled keys (a dump's map keys are strings): read them, without leaving the loop
-                recommendations = {
-                    (spelled[other] if other in spelled else _spelled(other, spelled)): state
-                    for other, state in recommendations.items()
-                }
-                batch[-1] = (canonical_key(key), start, finish, recommendations, stimulus_id, timestamp)
+            if key in known and known.issuperset(recommendations):
+                continue
+            # a key seen for the first time, or spelled (a dump's map keys are strings)
+            key = _canonical(key, known)
+            recommendations = {
+                (other if other in known else _canonical(other, known)): state
+                for other, state in recommendations.items()
+            }
+            batch[-1] = (key, start, finish, recommendations, stimulus_id, timestamp)
     except (TypeError, KeyError_):  # an unhashable or invalid key: the caller names it
         return False
     return True
 
 
-def _spelled(raw: Any, spelled: dict[Any, Key]) -> Key:
-    """The canonical key of a raw one, remembered when it is a string (exact: only a string equals a string)."""
-    key = canonical_key(raw)
-    if type(raw) is str:
-        spelled[raw] = key
-    return key
+def _canonical(raw: Any, known: set[Any]) -> Key:
+    """:func:`canonical_key`, remembering in ``known`` a key that is canonical as it came.
 
-
-def _plain_key(key: Any, known: set[Any]) -> bool:
-    """Whether a raw key is canonical as it is, remembering it in ``known`` if that is exact.
-
-    ``known`` is searched by equality, and ``1 == 1.0 == True``: it holds only strings
-    and tuples with no part equal to 0 or 1, which no refused ``bool`` can equal.
+    ``known`` is searched by equality, and ``1 == 1.0 == True``: it holds only strings and
+    tuples with no part equal to 0 or 1, which no refused ``bool`` can equal.
     """
-    kind = type(key)
-    if kind is str:
-        if key[:1] in OPENERS:
-            return canonical_key(key) is key
-    elif kind is tuple:
-        for part in filter(_is_str, key):
-            if part[:1] in OPENERS:
-                return False
-        if not _PLAIN_PART_TYPES.issuperset(map(type, key)) or 0 in key or 1 in key:
-            return canonical_key(key) is key
-    else:
-        return kind is int or (kind is float and not math.isnan(key))  # NaN is refused
-    known.add(key)
-    return True
+    key = canonical_key(raw)
+    if key is raw and (type(raw) is str or (type(raw) is tuple and 0 not in raw and 1 not in raw)):
+        known.add(raw)
+    return key
 
 
 def _validated(rows: list[tuple[Any, ...]], first_index: int, path: str) -> list[SchedulerTransition]:
