@@ -129,8 +129,8 @@ class Replayer:
         pending = self.pending
         last_step = self.last_step
         legal_pairs = self.legal_pairs
-        dependencies = self.graph.dependencies
         push = self._push
+        enter = self._enter
         steps = self.steps
         detail = self.detail
         stimulus = self.stimulus
@@ -182,12 +182,7 @@ class Replayer:
                     self._check_legal(step, start, finish, requested)
                 if own:
                     push(step, own.items(), index, relations=RELATIONS.get((start, finish)))
-                # what _enter does, inline
-                states[key] = finish
-                if finish in ACTIVE and key in dependencies:
-                    self._check_dependencies(step, finish)
-                if finish in BAD_DEPENDENCY or start == "memory":
-                    self._left(step, start, finish)
+                enter(step, start, finish)
         finally:
             self.count = count
 
@@ -458,8 +453,9 @@ class Replayer:
 
     def _enter(self, step: Step, start: str, finish: str) -> None:
         """Update the key's state and note what its new state might break."""
-        self.states[step.key] = finish
-        if finish in ACTIVE:
+        key = step.key
+        self.states[key] = finish
+        if finish in ACTIVE and key in self.graph.dependencies:
             self._check_dependencies(step, finish)
         if finish in BAD_DEPENDENCY or start == "memory":
             self._left(step, start, finish)
