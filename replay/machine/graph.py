@@ -81,16 +81,8 @@ class Graph:
         """Record that ``dependent`` depends on ``dependency`` (first evidence wins)."""
         if dependent == dependency:
             return
-        dependencies = self.dependencies.get(dependent)
-        if dependencies is None:
-            self.dependencies[dependent] = {dependency: evidence}
-        else:
-            dependencies.setdefault(dependency, evidence)
-        dependents = self.dependents.get(dependency)
-        if dependents is None:
-            self.dependents[dependency] = {dependent: evidence}
-        else:
-            dependents.setdefault(dependent, evidence)
+        self.dependencies.setdefault(dependent, {}).setdefault(dependency, evidence)
+        self.dependents.setdefault(dependency, {}).setdefault(dependent, evidence)
 
     def infer(
         self,
