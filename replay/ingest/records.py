@@ -28,7 +28,7 @@ from replay.events import (
 )
 from replay.ingest.keys import KeyError_, canonical_key, canonical_recommendations
 
-BATCH_SIZE = 8192
+BATCH_SIZE = 256
 
 #: Worker state names of every era (2021.01 - 2026.7), used to tell records apart.
 WORKER_STATES = frozenset(
