@@ -22,7 +22,6 @@ from replay.ingest import open_trace
 from replay.ingest.keys import parse_user_key
 from replay.ingest.native import write_trace
 from replay.machine import RULES, TABLES, ReplayResult, replay_trace
-from replay.render.report import RunReport
 from replay.summary import summarise
 
 
@@ -141,6 +140,8 @@ def run(context: click.Context, /, trace: Path, as_json: bool, keys: tuple[str, 
     if as_json:
         click.echo(json.dumps(result_json(result)))
     else:
+        from replay.render.report import RunReport
+
         app.show(RunReport(result), options.get("width"))
     context.exit(EXIT_FINDINGS if result.errors else EXIT_CLEAN)
 
@@ -172,6 +173,20 @@ def table(distributed_version: str | None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the group and maps every error to its exit code and one line."""
+    code = _exit_code(argv)
+    if argv is None:  # the console script: this process ends here
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (BrokenPipeError, OSError):
+            code = EXIT_USAGE if code == EXIT_CLEAN else code
+        # Skip the interpreter's teardown: freeing a large trace's records one by one
+        # takes a tenth of a second, and nothing is left to write.
+        os._exit(code)
+    sys.exit(code)
+
+
+def _exit_code(argv: list[str] | None) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or bool(os.environ.get("REPLAY_DEBUG"))
     try:
         code = cli.main(args=argv, prog_name="replay", standalone_mode=False)
@@ -179,26 +194,26 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             traceback.print_exc()
         click.echo(f"replay: error: {error}", err=True)
-        sys.exit(error.exit_code)
+        return error.exit_code
     except click.exceptions.Exit as exit_:
-        sys.exit(exit_.exit_code)
+        return exit_.exit_code
     except click.ClickException as error:
         error.show()
-        sys.exit(EXIT_USAGE)
+        return EXIT_USAGE
     except click.exceptions.Abort:
         click.echo("replay: aborted", err=True)
-        sys.exit(EXIT_USAGE)
+        return EXIT_USAGE
     except (BrokenPipeError, KeyboardInterrupt):
-        sys.exit(EXIT_USAGE)
+        return EXIT_USAGE
     except MemoryError:
         click.echo("replay: error: out of memory reading the input (lower the limits)", err=True)
-        sys.exit(EXIT_INPUT)
+        return EXIT_INPUT
     except Exception as error:  # noqa: BLE001 - the promise is one line, never a traceback
         if debug:
             traceback.print_exc()
         click.echo(f"replay: error: unexpected {type(error).__name__}: {error} (rerun with --debug)", err=True)
-        sys.exit(EXIT_INPUT)
-    sys.exit(code if isinstance(code, int) else EXIT_CLEAN)
+        return EXIT_INPUT
+    return code if isinstance(code, int) else EXIT_CLEAN
 
 
 __all__ = ["App", "cli", "main"]
