@@ -11,14 +11,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console, RenderableType
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from replay.ingest import DEFAULT_LIMITS, Limits
-from replay.render.theme import THEME
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+# rich loads when something is shown, not at start: ``replay run --json`` never needs it.
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 3
@@ -38,6 +40,10 @@ class App:
             if record:
                 self.console.record = True
             return self.console
+        from rich.console import Console
+
+        from replay.render.theme import THEME
+
         return Console(theme=THEME, width=width, highlight=False, soft_wrap=False, record=record,
                        no_color=bool(os.environ.get("NO_COLOR")) or None)  # fmt: skip
 
@@ -80,6 +86,11 @@ class App:
         if self.console is not None or not sys.stderr.isatty():
             yield lambda _: None
             return
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        from replay.render.theme import THEME
+
         columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
         with Progress(*columns, console=Console(stderr=True, theme=THEME), transient=True) as bar:
             task = bar.add_task(description, total=None)

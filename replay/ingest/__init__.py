@@ -30,7 +30,6 @@ from replay.ingest.limits import DEFAULT_LIMITS, Limits, open_bytes, read_head, 
 from replay.ingest.msgpack_reader import MsgpackCursor, first_byte_kind, read_dump_parts
 from replay.ingest.records import entry_fields, scheduler_transition_batches, scheduler_transitions, worker_records
 from replay.ingest.text import TextLimitError, entries_from_text
-from replay.ingest.yaml_reader import load_yaml
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "detect_format", "open_trace"]
 
@@ -110,6 +109,8 @@ def open_trace(path: Path | str, limits: Limits = DEFAULT_LIMITS, *, worker_logs
     if kind == "msgpack":
         return _read_msgpack(path, limits, worker_logs=worker_logs)
     if kind == "yaml":
+        from replay.ingest.yaml_reader import load_yaml  # PyYAML loads only for YAML dumps
+
         return trace_from_dump(load_yaml(path, limits), name, "dump-yaml")
     if kind == "jsonl":
         return _read_jsonl(path, limits)
