@@ -37,7 +37,7 @@ class Step:
     (most steps have none; ``replay run --json`` keeps none of them).
     """
 
-    __slots__ = ("_emitted", "_replaced", "_silent", "cause", "group", "index", "override", "requested",
+    __slots__ = ("_emitted", "_replaced", "_silent", "cause", "group", "index", "key", "override", "requested",
                  "role", "transition")  # fmt: skip
 
     def __init__(
@@ -53,6 +53,7 @@ class Step:
     ) -> None:
         self.index = index
         self.transition = transition
+        self.key: Key = transition[0]
         self.group = group
         self.cause = cause
         self.requested = requested
@@ -65,10 +66,6 @@ class Step:
 
     def __repr__(self) -> str:
         return f"Step({self.index}, {self.transition!r}, role={self.role!r}, requested={self.requested!r})"
-
-    @property
-    def key(self) -> Key:
-        return self.transition.key
 
     @property
     def stimulus_id(self) -> str | None:
