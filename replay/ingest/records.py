@@ -131,10 +131,11 @@ def scheduler_transition_batches(
     iterator = iter(raw_entries)
     index = first_index
     known: set[Any] = set()
+    spelled: dict[str, Key] = {}
     while True:
         with paused_gc():
             batch: list[Any] = []
-            if _take_plain(iterator, known, batch):
+            if _take_plain(iterator, known, spelled, batch):
                 if not batch:
                     return
                 records = list(map(_new_transition, batch))
@@ -154,8 +155,9 @@ def scheduler_transition_batches(
                 records.extend(_validated(rows, start, path))
                 del usual, rest
             del batch
-            if len(known) > MAX_KNOWN_KEYS:
+            if len(known) + len(spelled) > MAX_KNOWN_KEYS:
                 known.clear()  # a long stream of fresh keys: keep the memory bounded
+                spelled.clear()
         index += len(records)
         yield records
 
@@ -166,12 +168,12 @@ _new_transition = functools.partial(tuple.__new__, SchedulerTransition)
 _is_str = str.__instancecheck__
 
 
-def _take_plain(iterator: Iterator[Any], known: set[Any], batch: list[Any]) -> bool:
+def _take_plain(iterator: Iterator[Any], known: set[Any], spelled: dict[str, Key], batch: list[Any]) -> bool:
     """Move up to :data:`BATCH_SIZE` entries into ``batch`` while each is a valid record as it is.
 
     An entry whose keys are spelled (a dump's stringified map keys) is repaired in place.
     False when the last entry moved needs more than that (or is invalid): the caller
-    takes it from there. ``known`` holds keys already found canonical (see :func:`_canonical`).
+    takes it from there. ``known`` and ``spelled`` remember keys already read (see :func:`_canonical`).
     """
     append = batch.append
     try:
@@ -195,9 +197,9 @@ def _take_plain(iterator: Iterator[Any], known: set[Any], batch: list[Any]) -> b
             if key in known and known.issuperset(recommendations):
                 continue
             # a key seen for the first time, or spelled (a dump's map keys are strings)
-            key = _canonical(key, known)
+            key = _canonical(key, known, spelled)
             recommendations = {
-                (other if other in known else _canonical(other, known)): state
+                (other if other in known else spelled.get(other) or _canonical(other, known, spelled)): state
                 for other, state in recommendations.items()
             }
             batch[-1] = (key, start, finish, recommendations, stimulus_id, timestamp)
@@ -206,15 +208,19 @@ def _take_plain(iterator: Iterator[Any], known: set[Any], batch: list[Any]) -> b
     return True
 
 
-def _canonical(raw: Any, known: set[Any]) -> Key:
-    """:func:`canonical_key`, remembering in ``known`` a key that is canonical as it came.
+def _canonical(raw: Any, known: set[Any], spelled: dict[str, Key]) -> Key:
+    """:func:`canonical_key`, remembering in ``known`` a key that is canonical as it came,
+    and in ``spelled`` a string that spells another key.
 
     ``known`` is searched by equality, and ``1 == 1.0 == True``: it holds only strings and
     tuples with no part equal to 0 or 1, which no refused ``bool`` can equal.
     """
     key = canonical_key(raw)
-    if key is raw and (type(raw) is str or (type(raw) is tuple and 0 not in raw and 1 not in raw)):
-        known.add(raw)
+    if key is raw:
+        if type(raw) is str or (type(raw) is tuple and 0 not in raw and 1 not in raw):
+            known.add(raw)
+    elif type(raw) is str:
+        spelled[raw] = key
     return key
 
 
