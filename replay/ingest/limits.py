@@ -86,7 +86,7 @@ def open_bytes(path: Path, limits: Limits) -> tuple[io.BufferedReader, bool]:
     raw.seek(0)
     inner: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw  # type: ignore[assignment]
     bounded = BoundedReader(inner, limits.max_bytes, str(path))
-    return io.BufferedReader(bounded, buffer_size=MiB), compressed
+    return io.BufferedReader(bounded, buffer_size=64 * 1024), compressed
 
 
 def read_head(path: Path, limits: Limits, size: int = 4096) -> tuple[bytes, bool]:

@@ -36,6 +36,10 @@ _UNPACK_ERRORS = (
 )
 
 
+#: Bytes the unpacker asks its stream for at a time.
+READ_SIZE = 64 * 1024
+
+
 def buffer_limit(limits: Limits) -> int:
     """The most bytes one msgpack value may take: twice the text limit (128 MiB by default)."""
     return min(limits.max_bytes, 2 * limits.max_text_bytes, 2**31 - 1)
@@ -60,6 +64,9 @@ def make_unpacker(stream: Any, limits: Limits) -> msgpack.Unpacker:
         max_map_len=length,
         max_ext_len=0,
         unicode_errors="surrogateescape",
+        # small reads: msgpack's default (1 MiB) makes a fresh 1 MiB buffer per read, and
+        # allocations that size churn through mmap (50,000 page faults on a 147 MB dump)
+        read_size=READ_SIZE,
     )
 
 
