@@ -149,7 +149,7 @@ class Replayer:
                         continue
                     self._abandon_detour(inner)
                 if stimulus_id != stimulus or not index:
-                    if index:
+                    if pending or self.suspects:  # else the cascade settled with nothing to check
                         self._close_group()
                     group = self.group = group + 1
                     stimulus = self.stimulus = stimulus_id
@@ -172,7 +172,7 @@ class Replayer:
                     or (finish == "released" and start != "released" and requested != "released")
                 ) and self._unusual(index, transition, cause, requested, silent):
                     continue
-                step = Step(index, transition, group, cause, requested, NO_OP if start == finish else STEP, silent=silent)
+                step = Step(index, transition, group, cause, requested, NO_OP if start == finish else STEP, None, silent)
                 if steps is not None:
                     steps.append(step)
                 if start != "released" and key not in states:
