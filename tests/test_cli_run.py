@@ -136,3 +136,16 @@ def test_usage_error_is_exit_2() -> None:
     result = _main("run")
     assert result.returncode == 2
     assert "Missing argument" in result.stderr
+
+
+def test_process_output_arrives_whole_before_its_fast_exit() -> None:
+    """The console entry ends with ``os._exit`` (no teardown): what it printed must be flushed first."""
+    result = _main("run", "--json", str(SEED / "dump.msgpack.gz"))
+    assert result.returncode == 1
+    assert result.stderr == ""
+    document = json.loads(result.stdout)
+    assert document["source"]["events"] == 21
+    assert [finding["rule"] for finding in document["findings"]][:1] == ["detour-override"]
+    report = _main("run", str(SEED / "dump.msgpack.gz"), "--width", "100")
+    assert report.returncode == 1
+    check_golden("run/seed-2024.2.1.txt", report.stdout.replace(str(TRACES), "traces"))
