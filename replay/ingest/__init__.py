@@ -181,7 +181,7 @@ def _from_entries(entries: list[Any], name: str, encoding: str) -> Trace:
     """A list of entries: a bare log, a Scheduler.story, or a Client.story."""
     if entries and all(_is_client_story_entry(raw) for raw in entries[:50]):
         return _client_story(entries, name, encoding)
-    metadata = TraceMetadata(path=name, format=f"log-{encoding}", entry_fields=entry_fields(entries))
+    metadata = TraceMetadata.checked(path=name, format=f"log-{encoding}", entry_fields=entry_fields(entries))
     return Trace(metadata=metadata, transitions=tuple(scheduler_transitions(entries, name)))
 
 
@@ -244,7 +244,7 @@ def _read_msgpack(path: Path, limits: Limits, *, worker_logs: bool) -> Trace:
         if kind == "map":
             return _from_decoded(document, name, "msgpack")
         return _client_story(list(document), name, "msgpack")
-    metadata = TraceMetadata(
+    metadata = TraceMetadata.checked(
         path=name, format="log-msgpack", entry_fields=len(first) if isinstance(first, list | tuple) else None
     )
     return Trace(metadata=metadata, transitions=MsgpackLogStream(path, limits))
@@ -302,7 +302,7 @@ def _read_jsonl(path: Path, limits: Limits) -> Trace:
         )
         documents.close()
         return Trace(metadata=metadata, transitions=lines, worker_records=records, graph=graph)
-    metadata = TraceMetadata(
+    metadata = TraceMetadata.checked(
         path=name, format="log-jsonl", entry_fields=len(header) if isinstance(header, list) else None
     )
     return Trace(metadata=metadata, transitions=lines)

@@ -46,7 +46,7 @@ def trace_from_dump(dump: Any, path: str, format_name: str) -> Trace:
     workers = dump.get("workers")
     worker_addresses = _worker_addresses(scheduler.get("workers"), workers)
     counter = scheduler.get("transition_counter")
-    metadata = TraceMetadata(
+    metadata = TraceMetadata.checked(
         path=path,
         format=format_name,
         distributed_version=version,
@@ -95,13 +95,14 @@ def task_graph(tasks: Any, path: str) -> TaskGraph | None:
         except KeyError_ as error:
             raise UnreadableInputError(path, f"task table: {error}") from None
         state = fields.get("state")
-        rows[key] = TaskRecord(
+        # checked here: built without validation (see TraceMetadata.checked)
+        rows[key] = TaskRecord.model_construct(
             key=key,
             state=state if isinstance(state, str) else "unknown",
             dependencies=_referenced_keys(fields.get("dependencies")),
             dependents=_referenced_keys(fields.get("dependents")),
         )
-    return TaskGraph(source="dump", tasks=rows)
+    return TaskGraph.model_construct(source="dump", tasks=rows)
 
 
 def _referenced_keys(reprs: Any) -> tuple[Any, ...]:
