@@ -10,7 +10,6 @@ import importlib
 import json
 import os
 import sys
-import traceback
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -192,6 +191,8 @@ def _exit_code(argv: list[str] | None) -> int:
         code = cli.main(args=argv, prog_name="replay", standalone_mode=False)
     except ReplayError as error:
         if debug:
+            import traceback
+
             traceback.print_exc()
         click.echo(f"replay: error: {error}", err=True)
         return error.exit_code
@@ -210,6 +211,8 @@ def _exit_code(argv: list[str] | None) -> int:
         return EXIT_INPUT
     except Exception as error:  # noqa: BLE001 - the promise is one line, never a traceback
         if debug:
+            import traceback
+
             traceback.print_exc()
         click.echo(f"replay: error: unexpected {type(error).__name__}: {error} (rerun with --debug)", err=True)
         return EXIT_INPUT

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -99,6 +97,9 @@ class App:
 
 def page(output: str) -> None:
     """Show ``output`` (with its colour codes) in ``$PAGER``, by default ``less -R``."""
+    import shlex
+    import subprocess
+
     command = shlex.split(os.environ.get("PAGER") or "less")
     environment = dict(os.environ)
     environment.setdefault("LESS", "-FRX")
