@@ -6,7 +6,8 @@ Usage (from the repository root)::
     python benchmarks/run.py --trace-dir D   # a directory with dump.msgpack.gz + transition_log.msgpack[.gz]
     python benchmarks/run.py --smoke         # a small committed trace, tiny synthetic sizes (CI)
 
-Every measurement runs in its own subprocess; wall time is measured around it and peak
+Every measurement runs in its own subprocess, started by a small launcher process (so that
+its peak RSS is its own, not this script's); wall time is measured around it and peak
 RSS is read from ``os.wait4``'s resource usage. The peer (``distributed.cluster_dump``)
 runs with the first python that can import distributed (``--peer-python``). Synthetic
 traces (10x linearity, the 10,000,000-transition stream) repeat the real log's cascades
@@ -116,26 +117,49 @@ class Measurement:
     stderr: str
 
 
-def measure(label: str, argv: list[str]) -> Measurement:
-    """Run ``argv`` to completion; wall time and peak RSS of that process alone."""
+#: Runs each measured command and reports its resources. A separate small process: Linux
+#: carries a process's peak RSS across fork and exec, so a child of this script (which
+#: holds the whole log) would report at least this script's own peak.
+LAUNCHER_CODE = """
+import json, os, subprocess, sys, time
+for line in sys.stdin:
+    request = json.loads(line)
     start = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
-    out_path = process.stdout
-    err_path = process.stderr
-    assert out_path is not None and err_path is not None
-    stdout = out_path.read()
-    stderr = err_path.read()
+    process = subprocess.Popen(request["argv"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=request["cwd"])
+    stdout = process.stdout.read()
+    stderr = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return Measurement(label, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, process.returncode,
-                       stdout.decode(errors="replace"), stderr.decode(errors="replace"))  # fmt: skip
+    print(json.dumps({"wall": time.perf_counter() - start, "cpu": usage.ru_utime + usage.ru_stime,
+                      "rss_mb": usage.ru_maxrss / 1024, "code": os.waitstatus_to_exitcode(status),
+                      "stdout": stdout.decode(errors="replace"), "stderr": stderr.decode(errors="replace")}), flush=True)
+"""
 
 
-def best_of(repeat: int, label: str, argv: list[str]) -> Measurement:
-    """The fastest of ``repeat`` runs (the machines are shared and noisy)."""
-    runs = [measure(label, argv) for _ in range(max(repeat, 1))]
-    return min(runs, key=lambda m: m.cpu)
+class Launcher:
+    """The small process that runs every measured command (see :data:`LAUNCHER_CODE`)."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-c", LAUNCHER_CODE], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True, cwd=ROOT)  # fmt: skip
+
+    def measure(self, label: str, argv: list[str]) -> Measurement:
+        """Run ``argv`` to completion; wall time and peak RSS of that process alone."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps({"argv": argv, "cwd": str(ROOT)}) + "\n")
+        self.process.stdin.flush()
+        result = json.loads(self.process.stdout.readline())
+        return Measurement(label, result["wall"], result["cpu"], result["rss_mb"], result["code"], result["stdout"],
+                           result["stderr"])  # fmt: skip
+
+    def best_of(self, repeat: int, label: str, argv: list[str]) -> Measurement:
+        """The fastest of ``repeat`` runs (the machines are shared and noisy)."""
+        runs = [self.measure(label, argv) for _ in range(max(repeat, 1))]
+        return min(runs, key=lambda m: m.cpu)
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait()
 
 
 # ---------------------------------------------------------------------- trace discovery
@@ -271,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
 
+    launcher = Launcher()  # before this script reads the log: see LAUNCHER_CODE
     smoke = args.smoke
     repeat = args.repeat or (1 if smoke else 3)
     stream_size = args.stream if args.stream is not None else (20_000 if smoke else STREAM_TRANSITIONS)
@@ -299,9 +324,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warning: {log} has only {len(entries)} transitions (< {MIN_TRANSITIONS})", file=sys.stderr)
         key = story_key(entries)
         ours = [sys.executable, "-m", "replay"]
-        has_story = measure("probe", [*ours, "story", "--help"]).code == 0
-        results = run_all(args, ours, dump, log, entries, key, has_story, peer_python, repeat, scale, stream_size, work)
+        has_story = launcher.measure("probe", [*ours, "story", "--help"]).code == 0
+        results = run_all(args, launcher, ours, dump, log, entries, key, has_story, peer_python, repeat, scale, stream_size, work)
     finally:
+        launcher.close()
         if args.keep:
             print(f"kept {work}", file=sys.stderr)
         else:
@@ -310,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_all(args: argparse.Namespace, ours: list[str], dump: Path, log: Path, entries: list[Any], key: str | None,
+def run_all(args: argparse.Namespace, launcher: Launcher, ours: list[str], dump: Path, log: Path, entries: list[Any], key: str | None,
             has_story: bool, peer_python: str | None, repeat: int, scale: int, stream_size: int,
             work: Path) -> str:  # fmt: skip
     n = len(entries)
@@ -323,23 +349,23 @@ def run_all(args: argparse.Namespace, ours: list[str], dump: Path, log: Path, en
             note = f"exit {m.code}: {m.stderr.strip().splitlines()[-1:]!s} {note}"
         rows.append((m.label, f"{count:,}", fmt_time(m.wall), fmt_time(m.cpu), f"{m.rss_mb:.0f} MB", per, note))
 
-    run_dump = best_of(repeat, "replay run --json (dump)", [*ours, "run", str(dump), "--json"])
+    run_dump = launcher.best_of(repeat, "replay run --json (dump)", [*ours, "run", str(dump), "--json"])
     row(run_dump, n, "whole command: interpreter start + read + replay")
-    run_log = best_of(repeat, "replay run --json (bare log)", [*ours, "run", str(log), "--json"])
+    run_log = launcher.best_of(repeat, "replay run --json (bare log)", [*ours, "run", str(log), "--json"])
     row(run_log, n, "whole command")
-    core_log = best_of(repeat, "replay core (bare log, in-process)", [python, "-c", CORE_CODE, str(log)])
+    core_log = launcher.best_of(repeat, "replay core (bare log, in-process)", [python, "-c", CORE_CODE, str(log)])
     core_log_seconds = json.loads(core_log.stdout)["core"] if core_log.code == 0 else None
     row(core_log, n, f"open_trace + replay_trace: {fmt_time(core_log_seconds)} (import excluded)")
-    floor_dump = best_of(repeat, "floor: gunzip + msgpack.unpackb (dump)", [python, "-c", FLOOR_CODE, str(dump)])
+    floor_dump = launcher.best_of(repeat, "floor: gunzip + msgpack.unpackb (dump)", [python, "-c", FLOOR_CODE, str(dump)])
     row(floor_dump, n, f"decode in-process: {fmt_time(float(floor_dump.stdout))}")
-    floor_log = best_of(repeat, "floor: gunzip + msgpack.unpackb (bare log)", [python, "-c", FLOOR_CODE, str(log)])
+    floor_log = launcher.best_of(repeat, "floor: gunzip + msgpack.unpackb (bare log)", [python, "-c", FLOOR_CODE, str(log)])
     floor_log_seconds = float(floor_log.stdout)
     row(floor_log, n, f"decode in-process: {fmt_time(floor_log_seconds)}")
 
     peer_load: float | None = None
     peer_story: float | None = None
     if peer_python is not None:
-        peer = best_of(repeat, "peer: DumpArtefact.from_url", [peer_python, "-c", PEER_CODE, str(dump)])
+        peer = launcher.best_of(repeat, "peer: DumpArtefact.from_url", [peer_python, "-c", PEER_CODE, str(dump)])
         peer_detail = json.loads(peer.stdout) if peer.code == 0 else {}
         peer_load = peer_detail.get("load")
         if peer_load is None:
@@ -347,7 +373,7 @@ def run_all(args: argparse.Namespace, ours: list[str], dump: Path, log: Path, en
         else:
             row(peer, n, f"load in-process: {fmt_time(peer_load)} (distributed import excluded)")
         if key is not None and peer_load is not None:
-            peer_s = best_of(repeat, "peer: from_url + scheduler_story(key)", [peer_python, "-c", PEER_CODE, str(dump), key])
+            peer_s = launcher.best_of(repeat, "peer: from_url + scheduler_story(key)", [peer_python, "-c", PEER_CODE, str(dump), key])
             detail = json.loads(peer_s.stdout) if peer_s.code == 0 else {}
             if detail.get("story") is not None:
                 peer_story = detail["load"] + detail["story"]
@@ -361,17 +387,17 @@ def run_all(args: argparse.Namespace, ours: list[str], dump: Path, log: Path, en
     ours_story: Measurement | None = None
     if key is not None:
         if has_story:
-            ours_story = best_of(repeat, "replay story KEY (dump)", [*ours, "story", str(dump), key])
+            ours_story = launcher.best_of(repeat, "replay story KEY (dump)", [*ours, "story", str(dump), key])
             row(ours_story, n, f"key {key!r}")
         else:
-            ours_story = best_of(repeat, "replay run --key KEY --json (dump)", [*ours, "run", str(dump), "--key", key, "--json"])
+            ours_story = launcher.best_of(repeat, "replay run --key KEY --json (dump)", [*ours, "run", str(dump), "--key", key, "--json"])
             row(ours_story, n, f"key {key!r}; `replay story` does not exist yet: full replay, findings for the key")
 
     # linearity: the same cascades repeated `scale` times with renamed keys
     scaled_path = work / f"log-x{scale}.msgpack"
     scaled_n = write_repeated(entries, scale, scaled_path)
-    run_scaled = best_of(1 if repeat == 1 else 2, f"replay run --json (bare log x{scale})", [*ours, "run", str(scaled_path), "--json"])
-    core_scaled = best_of(1 if repeat == 1 else 2, f"replay core (bare log x{scale}, in-process)", [python, "-c", CORE_CODE, str(scaled_path)])
+    run_scaled = launcher.best_of(1 if repeat == 1 else 2, f"replay run --json (bare log x{scale})", [*ours, "run", str(scaled_path), "--json"])
+    core_scaled = launcher.best_of(1 if repeat == 1 else 2, f"replay core (bare log x{scale}, in-process)", [python, "-c", CORE_CODE, str(scaled_path)])
     core_scaled_seconds = json.loads(core_scaled.stdout)["core"] if core_scaled.code == 0 else None
     growth = (core_scaled_seconds / core_log_seconds) if core_scaled_seconds and core_log_seconds else None
     row(run_scaled, scaled_n, "renamed copies of the real cascades")
@@ -384,10 +410,10 @@ def run_all(args: argparse.Namespace, ours: list[str], dump: Path, log: Path, en
     build_start = time.perf_counter()
     stream_n = write_repeated(entries, copies, stream_path)
     build = time.perf_counter() - build_start
-    run_stream = measure("replay run --json (streamed bare log)", [*ours, "run", str(stream_path), "--json"])
+    run_stream = launcher.measure("replay run --json (streamed bare log)", [*ours, "run", str(stream_path), "--json"])
     rate = stream_n / run_stream.cpu
     row(run_stream, stream_n, f"{rate:,.0f} transitions/s ({stream_path.stat().st_size / 2**20:,.0f} MiB, built in {build:.0f} s)")
-    floor_stream = measure("floor: msgpack.Unpacker (streamed bare log)", [python, "-c", STREAM_FLOOR_CODE, str(stream_path)])
+    floor_stream = launcher.measure("floor: msgpack.Unpacker (streamed bare log)", [python, "-c", STREAM_FLOOR_CODE, str(stream_path)])
     floor_rate = stream_n / float(floor_stream.stdout) if floor_stream.code == 0 else 0.0
     row(floor_stream, stream_n, f"decode only, streamed: {floor_rate:,.0f} transitions/s")
     stream_path.unlink()
