@@ -324,8 +324,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warning: {log} has only {len(entries)} transitions (< {MIN_TRANSITIONS})", file=sys.stderr)
         key = story_key(entries)
         ours = [sys.executable, "-m", "replay"]
-        has_story = launcher.measure("probe", [*ours, "story", "--help"]).code == 0
-        results = run_all(args, launcher, ours, dump, log, entries, key, has_story, peer_python, repeat, scale, stream_size, work)
+        results = run_all(args, launcher, ours, dump, log, entries, key, peer_python, repeat, scale, stream_size, work)
     finally:
         launcher.close()
         if args.keep:
@@ -337,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_all(args: argparse.Namespace, launcher: Launcher, ours: list[str], dump: Path, log: Path, entries: list[Any], key: str | None,
-            has_story: bool, peer_python: str | None, repeat: int, scale: int, stream_size: int,
+            peer_python: str | None, repeat: int, scale: int, stream_size: int,
             work: Path) -> str:  # fmt: skip
     n = len(entries)
     python = sys.executable
@@ -386,12 +385,8 @@ def run_all(args: argparse.Namespace, launcher: Launcher, ours: list[str], dump:
 
     ours_story: Measurement | None = None
     if key is not None:
-        if has_story:
-            ours_story = launcher.best_of(repeat, "replay story KEY (dump)", [*ours, "story", str(dump), key])
-            row(ours_story, n, f"key {key!r}")
-        else:
-            ours_story = launcher.best_of(repeat, "replay run --key KEY --json (dump)", [*ours, "run", str(dump), "--key", key, "--json"])
-            row(ours_story, n, f"key {key!r}; `replay story` does not exist yet: full replay, findings for the key")
+        ours_story = launcher.best_of(repeat, "replay story KEY (dump)", [*ours, "story", str(dump), key])
+        row(ours_story, n, f"key {key!r}")
 
     # linearity: the same cascades repeated `scale` times with renamed keys
     scaled_path = work / f"log-x{scale}.msgpack"
