@@ -27,9 +27,11 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from replay.releases import NATIVE_KEYS_SINCE, Release, parse_release
 
 #: every artefact the harness knows how to write, in writing order
 ARTEFACTS = (
@@ -63,12 +65,10 @@ class Gate:
         self.name = name
         self.entered = threading.Event()
         self.released = threading.Event()
-        self.entries = 0
         if open_:
             self.released.set()
 
     def pass_through(self) -> None:
-        self.entries += 1
         self.entered.set()
         self.released.wait(self.MAX_BLOCK)
 
@@ -111,16 +111,6 @@ def distributed_version() -> str:
     return str(distributed.__version__)
 
 
-def version_tuple(v: str) -> tuple[int, ...]:
-    out = []
-    for part in v.split("."):
-        digits = "".join(ch for ch in part if ch.isdigit())
-        if not digits:
-            break
-        out.append(int(digits))
-    return tuple(out)
-
-
 def config_has(key: str) -> bool:
     import dask
 
@@ -155,10 +145,11 @@ class ErrorLogCollector(logging.Handler):
 class Ctx:
     """What a scenario gets: the scheduler, a client, workers, and helpers."""
 
-    def __init__(self, scheduler: Any, client: Any, options: dict[str, Any]) -> None:
+    def __init__(self, scheduler: Any, client: Any) -> None:
         self.s = scheduler
         self.c = client
-        self.options = options
+        #: the release running, as ``(2024, 2, 1)``
+        self.version: Release = parse_release(distributed_version()) or ()
         self.workers: list[Any] = []
         self.nannies: list[Any] = []
         #: futures kept alive until every artefact is written
@@ -168,18 +159,11 @@ class Ctx:
         self.local_directory = tempfile.mkdtemp(prefix="replay-capture-")
         #: scenario-specific facts for meta.json
         self.facts: dict[str, Any] = {}
-        #: set by a scenario that wants the capture to be written right away
-        #: (e.g. a transition failed and nothing more should be stimulated)
-        self.stop_stimuli = False
 
     # -- bookkeeping
     def note(self, text: str) -> None:
         print(f"[capture] {text}", file=sys.stderr, flush=True)
         self.notes.append(text)
-
-    @property
-    def version(self) -> tuple[int, ...]:
-        return version_tuple(distributed_version())
 
     def hold(self, *futures: Any) -> None:
         """Keep futures referenced until the artefacts are written (no stray releases)."""
@@ -243,17 +227,6 @@ class Ctx:
                 return False
             await asyncio.sleep(interval)
 
-    async def wait_state(self, key: Any, states: str | set[str], timeout: float = 30) -> bool:
-        if isinstance(states, str):
-            states = {states}
-        key = self.scheduler_key(key)
-
-        def pred() -> bool:
-            ts = self.s.tasks.get(key)
-            return ts is not None and ts.state in states
-
-        return await self.wait_until(pred, timeout, f"{key!r} in {sorted(states)}")
-
     async def wait_gate(self, g: Gate, timeout: float = 30) -> bool:
         return await self.wait_until(g.entered.is_set, timeout, f"gate {g.name!r} entered")
 
@@ -284,7 +257,7 @@ class Ctx:
 
     def scheduler_key(self, key: Any) -> Any:
         """The key as the scheduler stores it (stringified before 2023.9)."""
-        if self.version < (2023, 9):
+        if self.version < NATIVE_KEYS_SINCE:
             from dask.utils import stringify
 
             return stringify(key)
@@ -443,7 +416,7 @@ async def run_scenario(
         skw.pop("dashboard_address", None)
     s = await asyncio.wait_for(Scheduler(**skw), 60)
     c = await asyncio.wait_for(Client(s.address, asynchronous=True), 60)
-    ctx = Ctx(s, c, meta.get("options", {}))
+    ctx = Ctx(s, c)
     meta["scheduler_validate"] = bool(getattr(s, "validate", None))
     rc = 0
     started = time.monotonic()
@@ -560,5 +533,3 @@ def run(
         )
     )
 
-
-AsyncScenarioFn = Callable[[Ctx], Awaitable[None]]

@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from replay.releases import NATIVE_KEYS_SINCE
+
 from .harness import UNBOUNDED_LOG, Ctx, gate
 
 # --------------------------------------------------------------------------------------
@@ -209,7 +211,7 @@ def _map_tuple_keys(ctx: Ctx, func: Callable[..., Any], xs: Any, keys: list[Any]
     its futures (``KeyError: "('map', 0)"``: it looks them up by the stringified
     key), so old releases compute the same graph as a list of delayed calls.
     """
-    if ctx.version >= (2023, 9):
+    if ctx.version >= NATIVE_KEYS_SINCE:
         return list(ctx.c.map(func, xs, key=keys))
     from dask import delayed
 
@@ -343,8 +345,8 @@ async def queuing_off(ctx: Ctx) -> None:
 # 6. large graph
 
 
-def _tree(c: Any, leaves: int, prefix: str) -> tuple[list[Any], Any]:
-    """Leaves with tuple keys, then a binary reduction tree; returns (all, root)."""
+def _tree(leaves: int, prefix: str) -> Any:
+    """Leaves with tuple keys, then a binary reduction tree; returns its root."""
     from dask import delayed
 
     layer = [delayed(inc)(i, dask_key_name=(f"{prefix}-leaf", i)) for i in range(leaves)]
@@ -355,7 +357,7 @@ def _tree(c: Any, leaves: int, prefix: str) -> tuple[list[Any], Any]:
             for j in range(0, len(layer), 2)
         ]
         level += 1
-    return layer, layer[0]
+    return layer[0]
 
 
 @scenario(
@@ -369,7 +371,7 @@ async def large_graph(ctx: Ctx) -> None:
     c = ctx.c
     for i in range(2):
         await ctx.add_worker(nthreads=2, name=f"w{i}")
-    _, root = _tree(c, 2600, "lg")
+    root = _tree(2600, "lg")
     fut = c.compute(root)
     ctx.facts["result"] = await asyncio.wait_for(fut, 500)
     ctx.facts["ntasks"] = len(root.__dask_graph__())
@@ -500,7 +502,7 @@ async def benchmark_large(ctx: Ctx) -> None:
     c = ctx.c
     ws = [await ctx.add_worker(nthreads=2, name=f"w{i}") for i in range(3)]
     # 1: a big reduction tree (tuple keys)
-    _, root = _tree(c, 8000, "bench")
+    root = _tree(8000, "bench")
     fut = c.compute(root)
     ctx.facts["tree"] = await asyncio.wait_for(fut, 900)
     await ctx.release([fut])
@@ -513,7 +515,7 @@ async def benchmark_large(ctx: Ctx) -> None:
     await ctx.settle([bad, *after_bad], 60)
     await ctx.release([*maps, bad, *after_bad, total])
     # 3: a worker removed while a tree runs
-    _, root2 = _tree(c, 4000, "bench2")
+    root2 = _tree(4000, "bench2")
     fut2 = c.compute(root2)
     w2 = ws[2].address
     busy = await ctx.wait_until(
