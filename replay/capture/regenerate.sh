@@ -29,18 +29,12 @@ cap() {  # cap RELEASE SCENARIO DIRNAME [capture options...]
     || echo "   (exit code $?; see /tmp/capture-$rel-$dir.log and meta.json)"
 }
 
-release_2024_2_1() {
-  venv 2024.2.1 "$PY311" "distributed==2024.2.1" "dask==2024.2.1" "numpy<2" "pandas<2.3" "pyarrow<16" msgpack pyyaml
-  cap 2024.2.1 seed seed --no-validate
-  cap 2024.2.1 seed seed-validate --validate
-  cap 2024.2.1 mapreduce mapreduce
-}
-
-release_2024_3_0() {
-  venv 2024.3.0 "$PY311" "distributed==2024.3.0" "dask==2024.3.0" "numpy<2" "pandas<2.3" "pyarrow<16" msgpack pyyaml
-  cap 2024.3.0 seed seed --no-validate
-  cap 2024.3.0 seed seed-validate --validate
-  cap 2024.3.0 mapreduce mapreduce
+release_2024() {  # release_2024 RELEASE: the seed bug's release and its fix
+  local rel="$1"
+  venv "$rel" "$PY311" "distributed==$rel" "dask==$rel" "numpy<2" "pandas<2.3" "pyarrow<16" msgpack pyyaml
+  cap "$rel" seed seed --no-validate
+  cap "$rel" seed seed-validate --validate
+  cap "$rel" mapreduce mapreduce
 }
 
 release_newest() {
@@ -54,25 +48,18 @@ release_newest() {
   cap "$NEWEST" benchmark-large benchmark-large
 }
 
-release_2022_5_0() {
-  venv 2022.5.0 "$PY310" "distributed==2022.5.0" "dask==2022.5.0" "tornado<6.3" "numpy<2" msgpack pyyaml
-  cap 2022.5.0 mapreduce mapreduce
-  cap 2022.5.0 task-raises task-raises
-}
-
-release_2021_12_0() {
-  venv 2021.12.0 "$PY310" "distributed==2021.12.0" "dask==2021.12.0" "tornado<6.3" "numpy<2" msgpack pyyaml
-  cap 2021.12.0 mapreduce mapreduce
-  cap 2021.12.0 task-raises task-raises
+release_old() {  # release_old RELEASE: stringified keys, Python 3.10
+  local rel="$1"
+  venv "$rel" "$PY310" "distributed==$rel" "dask==$rel" "tornado<6.3" "numpy<2" msgpack pyyaml
+  cap "$rel" mapreduce mapreduce
+  cap "$rel" task-raises task-raises
 }
 
 if [ "$#" -eq 0 ]; then set -- 2024.2.1 2024.3.0 "$NEWEST" 2022.5.0 2021.12.0; fi
 for rel in "$@"; do
   case "$rel" in
-    2024.2.1) release_2024_2_1 ;;
-    2024.3.0) release_2024_3_0 ;;
-    2022.5.0) release_2022_5_0 ;;
-    2021.12.0) release_2021_12_0 ;;
+    2024.2.1 | 2024.3.0) release_2024 "$rel" ;;
+    2022.5.0 | 2021.12.0) release_old "$rel" ;;
     "$NEWEST") release_newest ;;
     *) echo "unknown release $rel" >&2; exit 2 ;;
   esac
