@@ -33,14 +33,15 @@ from typing import Any
 
 from replay.releases import NATIVE_KEYS_SINCE, Release, parse_release
 
-#: every artefact the harness knows how to write, in writing order
-ARTEFACTS = (
-    "transition_log",  # transition_log.msgpack (or .msgpack.gz with --gzip-log)
-    "story",  # story.txt + story_pprint.txt
-    "client_story",  # client_story.msgpack
-    "dump_msgpack",  # dump.msgpack.gz
-    "dump_yaml",  # dump.yaml
-)
+#: every artefact the harness knows how to write, in writing order, and the files it writes
+ARTEFACT_FILES = {
+    "transition_log": ("transition_log.msgpack", "transition_log.msgpack.gz"),  # .gz with --gzip-log
+    "story": ("story.txt", "story_pprint.txt"),
+    "client_story": ("client_story.msgpack",),
+    "dump_msgpack": ("dump.msgpack.gz",),
+    "dump_yaml": ("dump.yaml",),
+}
+ARTEFACTS = tuple(ARTEFACT_FILES)
 
 #: a log length large enough that no capture here ever truncates
 UNBOUNDED_LOG = 10_000_000
@@ -499,17 +500,9 @@ def run(
     import dask
 
     out.mkdir(parents=True, exist_ok=True)
-    for stale in (
-        "transition_log.msgpack",
-        "transition_log.msgpack.gz",
-        "story.txt",
-        "story_pprint.txt",
-        "client_story.msgpack",
-        "dump.msgpack.gz",
-        "dump.yaml",
-        "meta.json",
-    ):
-        (out / stale).unlink(missing_ok=True)
+    for files in (*ARTEFACT_FILES.values(), ("meta.json",)):
+        for stale in files:
+            (out / stale).unlink(missing_ok=True)
 
     options = {
         "gzip_log": gzip_log,
