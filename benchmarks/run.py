@@ -18,7 +18,6 @@ temporary directory that is deleted afterwards (``--keep`` keeps it).
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import platform
@@ -33,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import msgpack
+
+from replay.capture.check import find_log, load_msgpack
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TRACE = ROOT / "traces" / "2026.8.0" / "benchmark-large"
@@ -166,18 +167,7 @@ class Launcher:
 
 
 def log_entries(path: Path) -> list[Any]:
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    entries = msgpack.unpackb(data, strict_map_key=False, use_list=False)
-    return list(entries)
-
-
-def find_log(directory: Path) -> Path | None:
-    for name in ("transition_log.msgpack.gz", "transition_log.msgpack"):
-        if (directory / name).is_file():
-            return directory / name
-    return None
+    return list(load_msgpack(path))
 
 
 def usable(directory: Path, minimum: int) -> bool:

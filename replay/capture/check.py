@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 
-def _load_msgpack(path: Path) -> Any:
+def load_msgpack(path: Path) -> Any:
+    """A whole msgpack file (gunzipped when named ``.gz``), arrays as tuples."""
     import msgpack
 
     data = path.read_bytes()
@@ -26,19 +27,25 @@ def _load_msgpack(path: Path) -> Any:
     return msgpack.unpackb(data, use_list=False, strict_map_key=False, raw=False)
 
 
+def find_log(directory: Path) -> Path | None:
+    """The bare log a capture wrote: ``transition_log.msgpack``, or ``.msgpack.gz``."""
+    for name in ("transition_log.msgpack", "transition_log.msgpack.gz"):
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
 def check_dir(d: Path) -> list[str]:
     problems: list[str] = []
     meta = json.loads((d / "meta.json").read_text())
-    log = None
-    for name in ("transition_log.msgpack", "transition_log.msgpack.gz"):
-        if (d / name).exists():
-            log = _load_msgpack(d / name)
+    log_path = find_log(d)
+    log = None if log_path is None else load_msgpack(log_path)
     if log is None:
         problems.append("no bare log")
     elif len(log) != meta["entries"]:
         problems.append(f"log has {len(log)} entries, meta says {meta['entries']}")
     if (d / "dump.msgpack.gz").exists():
-        state = _load_msgpack(d / "dump.msgpack.gz")
+        state = load_msgpack(d / "dump.msgpack.gz")
         tl = state["scheduler"]["transition_log"]
         if log is not None and len(tl) != len(log):
             problems.append(f"dump log has {len(tl)} entries, bare log {len(log)}")
@@ -50,7 +57,7 @@ def check_dir(d: Path) -> list[str]:
         if len(y["scheduler"]["transition_log"]) != meta.get("dump_log_entries"):
             problems.append("yaml dump log length differs from the msgpack dump's")
     if (d / "client_story.msgpack").exists():
-        _load_msgpack(d / "client_story.msgpack")
+        load_msgpack(d / "client_story.msgpack")
     fields = {len(e) for e in log} if log else set()
     print(
         f"{d}: {meta['distributed_version']} {meta['scenario']} validate={meta['validate']} "
