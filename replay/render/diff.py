@@ -69,10 +69,9 @@ def path_text(path: Sequence[str], common: int, final: str | None) -> Text:
 class SideBySideView:
     """The aligned rows around the differences, folded, at most ``limit`` rows."""
 
-    def __init__(self, diff: TraceDiff, *, limit: int = 60, context: int = CONTEXT) -> None:
+    def __init__(self, diff: TraceDiff, *, limit: int = 60) -> None:
         self.diff = diff
         self.limit = limit
-        self.context = context
 
     def _shown(self) -> Iterator[tuple[int, int]]:
         """Ranges ``[start, stop)`` of rows to show, from the first divergence on."""
@@ -86,10 +85,7 @@ class SideBySideView:
         keep = [False] * len(rows)
         for position in range(begin, len(rows)):
             if rows[position].kind != "equal":
-                for near in range(
-                    max(begin - self.context, position - self.context),
-                    min(len(rows), position + self.context + 1),
-                ):
+                for near in range(max(begin - CONTEXT, position - CONTEXT), min(len(rows), position + CONTEXT + 1)):
                     keep[near] = True
         position = 0
         while position < len(rows):
@@ -112,7 +108,8 @@ class SideBySideView:
         shown = 0
         previous_stop = 0
         stimulus: tuple[object, ...] = ()
-        for start, stop in self._shown():
+        ranges = list(self._shown())
+        for start, stop in ranges:
             if start > previous_stop:
                 table.add_row(
                     Text("…", style="muted"),
@@ -133,7 +130,7 @@ class SideBySideView:
             previous_stop = stop
             if shown >= self.limit:
                 break
-        hidden = sum(stop - start for start, stop in self._shown()) - shown
+        hidden = sum(stop - start for start, stop in ranges) - shown
         if hidden > 0:
             table.add_row(
                 Text("…", style="muted"),
