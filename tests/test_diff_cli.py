@@ -155,3 +155,17 @@ def test_missing_argument_is_a_usage_error() -> None:
         [sys.executable, "-m", "replay", "diff", str(BUGGY / "dump.yaml")], capture_output=True, text=True, check=False
     )
     assert process.returncode == 2
+
+
+def test_a_difference_in_the_first_rows_shows_only_its_own_context() -> None:
+    """Context before a difference near the top stops at row 0; it never wraps to the table's end."""
+    from dataclasses import replace
+
+    from replay.diff import AlignedRow, diff_traces
+    from replay.ingest import open_trace
+    from replay.render.diff import CONTEXT, SideBySideView
+
+    diff = diff_traces(open_trace(BUGGY / "transition_log.msgpack"), open_trace(FIXED / "transition_log.msgpack"))
+    rows = (AlignedRow("changed", 0, 0), *(AlignedRow("equal", n, n) for n in range(1, 20)))
+    view = SideBySideView(replace(diff, rows=rows, first_divergence=rows[0]))
+    assert list(view._shown()) == [(0, CONTEXT + 1)]

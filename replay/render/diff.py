@@ -85,7 +85,7 @@ class SideBySideView:
         keep = [False] * len(rows)
         for position in range(begin, len(rows)):
             if rows[position].kind != "equal":
-                for near in range(max(begin - CONTEXT, position - CONTEXT), min(len(rows), position + CONTEXT + 1)):
+                for near in range(max(0, position - CONTEXT), min(len(rows), position + CONTEXT + 1)):
                     keep[near] = True
         position = 0
         while position < len(rows):
