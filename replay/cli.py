@@ -105,14 +105,8 @@ def convert(context: click.Context, /, trace: Path, kind: str, output: Path | No
 
 def result_json(result: ReplayResult) -> dict[str, Any]:
     """The DESIGN.md §5 document."""
-    metadata = result.trace.metadata
     return {
-        "source": {
-            "path": metadata.path,
-            "format": metadata.format,
-            "distributed_version": metadata.distributed_version,
-            "events": result.events,
-        },
+        "source": result.source_json(),
         "findings": [finding.to_json() for finding in result.findings],
         "summary": {"errors": result.errors, "warnings": result.warnings},
     }

@@ -397,7 +397,7 @@ class TraceDiff:
                 "a_only": [finding.to_json() for finding in self.a_only_findings],
                 "b_only": [finding.to_json() for finding in self.b_only_findings],
             },
-            "sources": {side: _source_json(result) for side, result in (("a", self.a), ("b", self.b))},
+            "sources": {side: result.source_json() for side, result in (("a", self.a), ("b", self.b))},
             "summary": {
                 "equal": counts["equal"],
                 "changed": counts["changed"],
@@ -406,16 +406,6 @@ class TraceDiff:
                 "keys": len(self.keys),
             },
         }
-
-
-def _source_json(result: ReplayResult) -> dict[str, Any]:
-    metadata = result.trace.metadata
-    return {
-        "path": metadata.path,
-        "format": metadata.format,
-        "distributed_version": metadata.distributed_version,
-        "events": result.events,
-    }
 
 
 def _finding_differences(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from replay.events import Trace
 from replay.ingest.records import paused_gc
@@ -39,6 +40,16 @@ class ReplayResult:
     @property
     def warnings(self) -> int:
         return sum(1 for finding in self.findings if finding.severity == "warning")
+
+    def source_json(self) -> dict[str, Any]:
+        """What was replayed, as the JSON documents of ``run`` and ``diff`` give it."""
+        metadata = self.trace.metadata
+        return {
+            "path": metadata.path,
+            "format": metadata.format,
+            "distributed_version": metadata.distributed_version,
+            "events": self.events,
+        }
 
 
 def trace_release(trace: Trace, distributed_version: str | None = None) -> Release | None:
