@@ -15,7 +15,16 @@ from typing import Any, ClassVar
 
 import click
 
-from replay.cli_common import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT, EXIT_USAGE, App, app_of, common_options
+from replay.cli_common import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    EXIT_INPUT,
+    EXIT_USAGE,
+    App,
+    app_of,
+    common_options,
+    distributed_version_option,
+)
 from replay.errors import ReplayError
 from replay.ingest import open_trace
 from replay.ingest.keys import parse_user_key
@@ -116,7 +125,7 @@ def result_json(result: ReplayResult) -> dict[str, Any]:
 @click.argument("trace", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON document of DESIGN.md §5.")
 @click.option("--key", "keys", multiple=True, help="Only findings about this key (repeatable).")
-@click.option("--distributed-version", default=None, help="Release the trace came from (bare logs carry none).")
+@distributed_version_option
 @common_options
 @click.pass_context
 def run(context: click.Context, /, trace: Path, as_json: bool, keys: tuple[str, ...],

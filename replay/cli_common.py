@@ -130,6 +130,11 @@ def view_options(function: F) -> F:
     return function
 
 
+distributed_version_option = click.option(
+    "--distributed-version", default=None, help="Release the trace came from (bare logs carry none)."
+)
+
+
 def common_options(function: F) -> F:
     """Options every command that reads a trace takes."""
     decorators = [

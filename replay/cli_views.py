@@ -11,7 +11,7 @@ import click
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from replay.cli_common import App, app_of, common_options, view_options
+from replay.cli_common import App, app_of, common_options, distributed_version_option, view_options
 from replay.errors import UsageError
 from replay.events import Key
 from replay.ingest import open_trace
@@ -25,11 +25,6 @@ from replay.stats import key_prefix, run_stats
 
 #: Candidates named in a one-line error before summing up the rest.
 MAX_CANDIDATES = 6
-
-distributed_version_option = click.option(
-    "--distributed-version", default=None, help="Release the trace came from (bare logs carry none)."
-)
-
 
 def load(app: App, trace: Path, distributed_version: str | None) -> ReplayResult:
     """Read and replay ``trace`` with a progress bar on standard error (terminals only)."""
