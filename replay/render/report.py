@@ -14,7 +14,7 @@ from replay.machine.findings import Culprit, Finding
 from replay.machine.steps import Step
 from replay.render.cascade import CascadeView
 from replay.render.story import StoryView
-from replay.render.text import key_text, state_text
+from replay.render.text import key_text, state_text, transition_text
 
 MAX_DETAILED = 10
 
@@ -52,8 +52,7 @@ def _entry(index: int | None, steps: Mapping[int, Step]) -> Text:
     step = steps.get(index)
     if step is None:
         return Text(f"[{index}]")
-    t = step.transition
-    return Text.assemble(f"[{index}] ", key_text(t.key), " ", state_text(t.start), " → ", state_text(t.finish))
+    return Text.assemble(f"[{index}] ", transition_text(step.transition))
 
 
 def anchor_of(finding: Finding) -> int | None:
