@@ -29,7 +29,6 @@ class App:
     """What every command shares; tests inject their own console."""
 
     console: Console | None = None
-    debug: bool = False
     limits: Limits = DEFAULT_LIMITS
 
     def make_console(self, width: int | None = None, *, record: bool = False) -> Console:
@@ -155,7 +154,6 @@ def common_options(function: F) -> F:
 def app_of(context: click.Context, options: dict[str, Any]) -> App:
     """The App, with the common options applied."""
     app: App = context.ensure_object(App)
-    app.debug = app.debug or bool(options.get("debug"))
     changes = {
         name: options[option]
         for name, option in (

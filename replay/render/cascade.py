@@ -9,7 +9,7 @@ same without colour: ``✗ … replaced by …`` (struck through), ``· no-op`` 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
@@ -47,7 +47,6 @@ class _Marks:
     replaced_by: Recommendation | None = None
     replacing: Recommendation | None = None
     silent: bool = False
-    children: list[Step] = field(default_factory=list)
 
 
 class CascadeView:

@@ -93,9 +93,8 @@ class FindingView:
 class RunReport:
     """The whole report of one replay."""
 
-    def __init__(self, result: ReplayResult, *, story: bool = True) -> None:
+    def __init__(self, result: ReplayResult) -> None:
         self.result = result
-        self.story = story
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         result = self.result
@@ -122,7 +121,7 @@ class RunReport:
                 shown_groups.add(group)
                 cascade = groups[group]
             yield FindingView(finding, steps_by_index, cascade)
-        if self.story and result.steps:
+        if result.steps:
             first = next((f for f in result.findings if f.severity == "error"), result.findings[0])
             start = result.steps[0].transition.timestamp
             yield StoryView(first.key, result.steps, result.findings, start_time=start)
