@@ -150,26 +150,27 @@ def cascades_of(steps: Sequence[Step]) -> list[Cascade]:
 def run_stats(steps: Sequence[Step], longest: int = 10) -> RunStats:
     """Counts per edge, stimulus kind and task prefix; time per state; the ``longest`` cascades."""
     stats = RunStats(transitions=len(steps))
-    seen_keys: set[Key] = set()
-    seen_stimuli: set[str | None] = set()
+    # each stimulus id's kind and each key's prefix, worked out when first seen
+    kind_of: dict[str | None, str] = {}
+    prefix_of: dict[Key, str] = {}
     first_time = last_time = None
     for step in steps:
         transition = step.transition
         stats.edges[(transition.start, transition.finish)] += 1
-        kind = stimulus_kind(transition.stimulus_id)
-        stats.stimulus_kinds[kind] += 1
-        if transition.stimulus_id not in seen_stimuli:
-            seen_stimuli.add(transition.stimulus_id)
+        kind = kind_of.get(transition.stimulus_id)
+        if kind is None:
+            kind = kind_of[transition.stimulus_id] = stimulus_kind(transition.stimulus_id)
             stats.stimuli_per_kind[kind] += 1
-        prefix = key_prefix(transition.key)
-        stats.prefixes[prefix] += 1
-        if transition.key not in seen_keys:
-            seen_keys.add(transition.key)
+        stats.stimulus_kinds[kind] += 1
+        prefix = prefix_of.get(transition.key)
+        if prefix is None:
+            prefix = prefix_of[transition.key] = key_prefix(transition.key)
             stats.keys_per_prefix[prefix] += 1
+        stats.prefixes[prefix] += 1
         if transition.timestamp is not None:
             first_time = transition.timestamp if first_time is None else first_time
             last_time = transition.timestamp
-    stats.keys = len(seen_keys)
+    stats.keys = len(prefix_of)
     if first_time is not None and last_time is not None:
         stats.span_seconds = last_time - first_time
     durations: dict[str, list[float]] = {}
