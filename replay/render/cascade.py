@@ -147,13 +147,14 @@ class CascadeView:
             for emitted in step.emitted:
                 mark = marks[(step.index, emitted.key)]
                 has_children = (step.index, emitted.key) in with_children
-                remarkable = mark.replaced_by or mark.replacing or self._culprit_of(emitted) is not None
+                rules = self._culprit_of(emitted)
+                remarkable = mark.replaced_by or mark.replacing or rules is not None
                 if not has_children and not remarkable:
                     quiet += 1
                     if quiet > MAX_QUIET_RECOMMENDATIONS:
                         continue
                 recommendation_nodes[(step.index, emitted.key)] = add(
-                    node, self._recommendation_label(emitted, mark), f"from [{step.index}]"
+                    node, self._recommendation_label(emitted, mark, rules), f"from [{step.index}]"
                 )
             if quiet > MAX_QUIET_RECOMMENDATIONS:
                 add(node, Text(f"… {quiet - MAX_QUIET_RECOMMENDATIONS} more recommendations", style="muted"), None)
@@ -214,9 +215,9 @@ class CascadeView:
             return []
         return None
 
-    def _recommendation_label(self, recommendation: Recommendation, mark: _Marks) -> Text:
+    def _recommendation_label(self, recommendation: Recommendation, mark: _Marks, rules: list[str] | None) -> Text:
+        """``rules``: what :meth:`_culprit_of` says of ``recommendation``."""
         body = Text.assemble(key_text(recommendation.key), ": ", state_text(recommendation.state))
-        rules = self._culprit_of(recommendation)
         if rules is not None:
             body.stylize("culprit")
             label = Text.assemble("→ ", body, " ")
