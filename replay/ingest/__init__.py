@@ -26,7 +26,7 @@ from replay.errors import LimitExceededError, UnreadableInputError
 from replay.events import SchedulerTransition, Trace, TraceMetadata, WorkerRecord
 from replay.ingest import native
 from replay.ingest.dump import trace_from_dump
-from replay.ingest.limits import DEFAULT_LIMITS, Limits, open_bytes, read_head, size_text
+from replay.ingest.limits import DEFAULT_LIMITS, Limits, open_bytes, read_head, read_text_bytes
 from replay.ingest.msgpack_reader import MsgpackCursor, first_byte_kind, read_dump_parts
 from replay.ingest.records import entry_fields, scheduler_transition_batches, scheduler_transitions, worker_records
 from replay.ingest.text import TextLimitError, entries_from_text
@@ -145,14 +145,7 @@ def _json_problem(error: ValueError) -> str:
 
 
 def _read_text(path: Path, limits: Limits) -> str:
-    stream, _ = open_bytes(path, limits)
-    with stream:
-        data = stream.read(limits.max_text_bytes + 1)
-    if len(data) > limits.max_text_bytes:
-        raise LimitExceededError(
-            str(path), f"text larger than {size_text(limits.max_text_bytes)} (raise it with --max-text-bytes)"
-        )
-    return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    return read_text_bytes(path, limits, "text").decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
 def _from_decoded(document: Any, name: str, encoding: str) -> Trace:

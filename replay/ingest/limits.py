@@ -89,6 +89,18 @@ def open_bytes(path: Path, limits: Limits) -> tuple[io.BufferedReader, bool]:
     return io.BufferedReader(bounded, buffer_size=64 * 1024), compressed
 
 
+def read_text_bytes(path: Path, limits: Limits, what: str) -> bytes:
+    """The whole (decompressed) content of a text input, refused past ``max_text_bytes``."""
+    stream, _ = open_bytes(path, limits)
+    with stream:
+        data = stream.read(limits.max_text_bytes + 1)
+    if len(data) > limits.max_text_bytes:
+        raise LimitExceededError(
+            str(path), f"{what} larger than {size_text(limits.max_text_bytes)} (raise it with --max-text-bytes)"
+        )
+    return data
+
+
 def read_head(path: Path, limits: Limits, size: int = 4096) -> tuple[bytes, bool]:
     """The first ``size`` bytes of the (decompressed) content, and whether it was gzip."""
     stream, compressed = open_bytes(path, limits)

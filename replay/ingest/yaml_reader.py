@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from replay.errors import LimitExceededError, UnreadableInputError
-from replay.ingest.limits import Limits, open_bytes, size_text
+from replay.ingest.limits import Limits, read_text_bytes
 
 _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ANCHOR_OR_ALIAS = re.compile(rb"(?:^|[\s\[{,:-])[&*][^\s,\[\]{}]+", re.MULTILINE)
@@ -69,13 +69,7 @@ for _loader in (_FastLoader, _BoundedLoader):
 
 def load_yaml(path: Path, limits: Limits) -> Any:
     """The document of a YAML dump, loaded safely within ``limits``."""
-    stream, _ = open_bytes(path, limits)
-    with stream:
-        data = stream.read(limits.max_text_bytes + 1)
-    if len(data) > limits.max_text_bytes:  # YAML is text, and its objects cost ~20x its bytes
-        raise LimitExceededError(
-            str(path), f"YAML larger than {size_text(limits.max_text_bytes)} (raise it with --max-text-bytes)"
-        )
+    data = read_text_bytes(path, limits, "YAML")  # YAML is text, and its objects cost ~20x its bytes
     loader = (_BoundedLoader if _ANCHOR_OR_ALIAS.search(data) else _FastLoader)(data)
     try:
         return loader.get_single_data()
