@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Generator, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -170,11 +171,14 @@ def _is_client_story_entry(raw: Any) -> bool:
     )
 
 
-def _from_entries(entries: list[Any], name: str, encoding: str) -> Trace:
-    """A list of entries: a bare log, a Scheduler.story, or a Client.story."""
+def _from_entries(entries: list[Any], name: str, encoding: str, log_format: str | None = None) -> Trace:
+    """A list of entries: a bare log (``log_format``, by default ``log-ENCODING``), a
+    Scheduler.story, or a Client.story."""
     if entries and all(_is_client_story_entry(raw) for raw in entries[:50]):
         return _client_story(entries, name, encoding)
-    metadata = TraceMetadata.checked(path=name, format=f"log-{encoding}", entry_fields=entry_fields(entries))
+    metadata = TraceMetadata.checked(
+        path=name, format=log_format or f"log-{encoding}", entry_fields=entry_fields(entries)
+    )
     return Trace(metadata=metadata, transitions=tuple(scheduler_transitions(entries, name)))
 
 
@@ -192,7 +196,7 @@ def _client_story(entries: list[Any], name: str, encoding: str) -> Trace:
             addresses[raw[0]] = None
             workers.extend(worker_records([raw[1:]], raw[0]))
     # The scheduler's part is in log order already; only worker parts need their timestamps.
-    metadata = TraceMetadata(
+    metadata = TraceMetadata.checked(
         path=name,
         format=f"client-story-{encoding}",
         worker_addresses=tuple(addresses),
@@ -212,15 +216,10 @@ def _read_story_text(text: str, name: str, limits: Limits) -> Trace:
         raise LimitExceededError(name, f"{error} (raise it with --max-depth)", offset=error.offset) from None
     if not found.entries:
         raise UnreadableInputError(name, _NO_ENTRIES)
-    trace = _from_entries(found.entries, name, "text")
-    fmt = "story-text" if trace.metadata.format == "log-text" else "client-story-text"
-    notes = (f"{found.skipped} fragment(s) of the text did not parse and were skipped",) if found.skipped else ()
-    return Trace(
-        metadata=trace.metadata.model_copy(update={"format": fmt}),
-        transitions=trace.transitions,
-        worker_records=trace.worker_records,
-        notes=notes,
-    )
+    trace = _from_entries(found.entries, name, "text", log_format="story-text")
+    if not found.skipped:
+        return trace
+    return replace(trace, notes=(f"{found.skipped} fragment(s) of the text did not parse and were skipped",))
 
 
 def _read_msgpack(path: Path, limits: Limits, *, worker_logs: bool) -> Trace:
