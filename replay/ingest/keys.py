@@ -102,8 +102,12 @@ def state_name(value: Any) -> str:
     raise KeyError_(f"{type(value).__name__} is not a state name")
 
 
+@lru_cache(maxsize=65536)
 def key_from_taskstate(text: str) -> tuple[Key, str] | None:
-    """``(key, state)`` from ``<TaskState ('t', 0) memory>`` and its older spellings."""
+    """``(key, state)`` from ``<TaskState ('t', 0) memory>`` and its older spellings.
+
+    Cached: a dump's task table names each task once per dependent and dependency.
+    """
     match = _TASKSTATE_REPR.match(text)
     if match is None:
         return None
