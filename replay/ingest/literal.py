@@ -14,7 +14,9 @@ import ast
 import warnings
 from typing import Any
 
-TRANSITION_FIELDS = ("key", "start", "finish", "recommendations", "stimulus_id", "timestamp")
+from replay.events import SchedulerTransition
+
+TRANSITION_FIELDS = SchedulerTransition._fields
 DEFAULT_MAX_DEPTH = 64
 
 

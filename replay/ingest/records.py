@@ -104,9 +104,7 @@ def validate_rows(rows: list[tuple[Any, ...]], first_index: int, path: str) -> l
         raise UnreadableInputError(path, f"entry {entry}: {field}: {detail['msg']}") from None
 
 
-_FIELD_NAMES: dict[Any, str] = dict(
-    enumerate(("key", "start", "finish", "recommendations", "stimulus_id", "timestamp"))
-)
+_FIELD_NAMES: dict[Any, str] = dict(enumerate(SchedulerTransition._fields))
 _FIELD_NAMES.update({name: name for name in _FIELD_NAMES.values()})
 
 
