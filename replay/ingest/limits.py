@@ -13,6 +13,8 @@ from replay.errors import LimitExceededError, UnreadableInputError
 
 MiB = 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
+#: Nesting accepted by default (real entries nest about 5 deep).
+DEFAULT_MAX_DEPTH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +25,8 @@ class Limits:
     max_bytes: int = 1024 * MiB
     #: bytes of one pasted-text input (a story pasted from CI is a few MB at most)
     max_text_bytes: int = 64 * MiB
-    #: nesting of containers (real entries nest about 5 deep)
-    max_depth: int = 64
+    #: nesting of containers
+    max_depth: int = DEFAULT_MAX_DEPTH
     #: elements of one array or map inside an entry (the whole log is streamed, not counted)
     max_container_length: int = 10_000_000
 

@@ -15,9 +15,9 @@ import warnings
 from typing import Any
 
 from replay.events import SchedulerTransition
+from replay.ingest.limits import DEFAULT_MAX_DEPTH
 
 TRANSITION_FIELDS = SchedulerTransition._fields
-DEFAULT_MAX_DEPTH = 64
 
 
 class LiteralError(ValueError):

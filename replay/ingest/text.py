@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from replay.ingest.limits import DEFAULT_MAX_DEPTH
 from replay.ingest.literal import LiteralError, parse_literal
 
 _PREFIXES = (
@@ -133,7 +134,7 @@ class TextEntries:
 
     entries: list[tuple[Any, ...]] = field(default_factory=list)
     skipped: int = 0
-    max_depth: int = 64
+    max_depth: int = DEFAULT_MAX_DEPTH
 
     def add_group(self, text: str) -> None:
         stripped = text.strip()
@@ -195,7 +196,7 @@ def _line_entry(line: str) -> str | None:
     return line[opening : closing + 1]
 
 
-def entries_from_text(text: str, *, max_depth: int = 64) -> TextEntries:
+def entries_from_text(text: str, *, max_depth: int = DEFAULT_MAX_DEPTH) -> TextEntries:
     """Every entry in a pasted text, in order of appearance.
 
     Bracket groups first; where a cut-off line unbalances them, one entry a line
