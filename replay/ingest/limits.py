@@ -103,8 +103,8 @@ def read_text_bytes(path: Path, limits: Limits, what: str) -> bytes:
     return data
 
 
-def read_head(path: Path, limits: Limits, size: int = 4096) -> tuple[bytes, bool]:
-    """The first ``size`` bytes of the (decompressed) content, and whether it was gzip."""
+def read_head(path: Path, limits: Limits) -> tuple[bytes, bool]:
+    """The first 4 KiB of the (decompressed) content, and whether it was gzip."""
     stream, compressed = open_bytes(path, limits)
     with stream:
-        return stream.read(size), compressed
+        return stream.read(4096), compressed

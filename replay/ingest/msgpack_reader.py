@@ -75,7 +75,7 @@ class MsgpackCursor:
 
     def __init__(self, path: Path, limits: Limits) -> None:
         self.path = path
-        self.stream, self.compressed = open_bytes(path, limits)
+        self.stream, _ = open_bytes(path, limits)
         self.limits = limits
         self.unpacker = make_unpacker(self.stream, limits)
 
@@ -83,8 +83,6 @@ class MsgpackCursor:
         self.stream.close()
 
     def fail(self, error: BaseException, what_field: str | None = None) -> UnreadableInputError:
-        if isinstance(error, UnreadableInputError):
-            return error
         offset = self.unpacker.tell()
         if isinstance(error, msgpack.exceptions.BufferFull):
             return LimitExceededError(
@@ -123,12 +121,8 @@ class MsgpackCursor:
             raise self.fail(error, f"{what} is not a map") from None
 
     def value(self) -> Any:
-        try:
+        with self.translating_errors():
             return self.unpacker.unpack()
-        except RecursionError:
-            raise LimitExceededError(str(self.path), "msgpack nested too deeply") from None
-        except _UNPACK_ERRORS as error:
-            raise self.fail(error) from None
 
     def skip(self) -> None:
         try:
@@ -151,7 +145,7 @@ class MsgpackCursor:
 
     @contextmanager
     def translating_errors(self) -> Iterator[None]:
-        """msgpack's errors while consuming :meth:`items` as one clear line."""
+        """msgpack's errors while unpacking (:meth:`value`, :meth:`items`) as one clear line."""
         try:
             yield
         except RecursionError:

@@ -197,9 +197,9 @@ def trace_from_document(document: dict[str, Any], path: str, format_name: str) -
     )
 
 
-def transition_rows(documents: Iterable[Any], path: str, first_index: int = 0) -> Iterator[list[Any]]:
+def transition_rows(documents: Iterable[Any], path: str) -> Iterator[list[Any]]:
     """Transition objects as raw entries, a bad one named by its index."""
-    for index, document in enumerate(documents, start=first_index):
+    for index, document in enumerate(documents):
         try:
             yield transition_row(document)
         except KeyError_ as error:

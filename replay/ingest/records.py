@@ -108,16 +108,16 @@ _FIELD_NAMES: dict[Any, str] = dict(enumerate(SchedulerTransition._fields))
 _FIELD_NAMES.update({name: name for name in _FIELD_NAMES.values()})
 
 
-def scheduler_transitions(raw_entries: Iterable[Any], path: str, first_index: int = 0) -> Iterator[SchedulerTransition]:
+def scheduler_transitions(raw_entries: Iterable[Any], path: str) -> Iterator[SchedulerTransition]:
     """Validate raw scheduler entries in batches, yielding records in log order.
 
     A flat iterator over :func:`scheduler_transition_batches`: no Python frame per record.
     """
-    return itertools.chain.from_iterable(scheduler_transition_batches(raw_entries, path, first_index))
+    return itertools.chain.from_iterable(scheduler_transition_batches(raw_entries, path))
 
 
 def scheduler_transition_batches(
-    raw_entries: Iterable[Any], path: str, first_index: int = 0
+    raw_entries: Iterable[Any], path: str
 ) -> Iterator[list[SchedulerTransition]]:
     """Validated records in log order, a batch at a time.
 
@@ -129,7 +129,7 @@ def scheduler_transition_batches(
     next one is unpacked.
     """
     iterator = iter(raw_entries)
-    index = first_index
+    index = 0
     known: set[Any] = set()
     spelled: dict[str, Key] = {}
     while True:
