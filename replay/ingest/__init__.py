@@ -29,7 +29,7 @@ from replay.ingest import native
 from replay.ingest.dump import trace_from_dump
 from replay.ingest.limits import DEFAULT_LIMITS, Limits, open_bytes, read_head, read_text_bytes
 from replay.ingest.msgpack_reader import MsgpackCursor, first_byte_kind, read_dump_parts
-from replay.ingest.records import entry_fields, scheduler_transition_batches, scheduler_transitions, worker_records
+from replay.ingest.records import entry_fields, scheduler_transition_batches, scheduler_transitions, worker_record
 from replay.ingest.text import TextLimitError, entries_from_text
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "detect_format", "open_trace"]
@@ -194,7 +194,7 @@ def _client_story(entries: list[Any], name: str, encoding: str) -> Trace:
             scheduler_entries.append(raw[1:])
         else:
             addresses[raw[0]] = None
-            workers.extend(worker_records([raw[1:]], raw[0]))
+            workers.append(worker_record(raw[1:], raw[0]))
     # The scheduler's part is in log order already; only worker parts need their timestamps.
     metadata = TraceMetadata.checked(
         path=name,
@@ -237,7 +237,7 @@ def _read_msgpack(path: Path, limits: Limits, *, worker_logs: bool) -> Trace:
             return _from_decoded(document, name, "msgpack")
         return _client_story(list(document), name, "msgpack")
     metadata = TraceMetadata.checked(
-        path=name, format="log-msgpack", entry_fields=len(first) if isinstance(first, list | tuple) else None
+        path=name, format="log-msgpack", entry_fields=entry_fields((first,))
     )
     return Trace(metadata=metadata, transitions=MsgpackLogStream(path, limits))
 
@@ -295,7 +295,7 @@ def _read_jsonl(path: Path, limits: Limits) -> Trace:
         documents.close()
         return Trace(metadata=metadata, transitions=lines, worker_records=records, graph=graph)
     metadata = TraceMetadata.checked(
-        path=name, format="log-jsonl", entry_fields=len(header) if isinstance(header, list) else None
+        path=name, format="log-jsonl", entry_fields=entry_fields((header,))
     )
     return Trace(metadata=metadata, transitions=lines)
 

@@ -18,7 +18,7 @@ import msgpack
 
 from replay.errors import LimitExceededError, UnreadableInputError
 from replay.ingest.limits import Limits, open_bytes, size_text
-from replay.ingest.records import ReadLog, paused_gc, scheduler_transitions
+from replay.ingest.records import ReadLog, entry_fields, paused_gc, scheduler_transitions
 
 #: Scheduler fields of a dump that replay reads; the rest is skipped unread.
 SCHEDULER_FIELDS = frozenset({"transition_log", "tasks", "transition_counter", "address", "workers", "id"})
@@ -225,8 +225,7 @@ def _transition_log(cursor: MsgpackCursor) -> ReadLog:
     with cursor.translating_errors():
         first = next(items, None)
         if first is not None:
-            if isinstance(first, tuple):
-                log.entry_fields = len(first)
+            log.entry_fields = entry_fields((first,))
             log.extend(scheduler_transitions(chain((first,), items), str(cursor.path)))
     cursor.check_complete(count, len(log))
     return log

@@ -136,9 +136,8 @@ def _worker_record_from(document: Any) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise KeyError_("a worker record must be an object")
     fields = dict(document)
-    for name in ("key",):
-        if name in fields and fields[name] is not None:
-            fields[name] = canonical_key(fields[name])
+    if fields.get("key") is not None:
+        fields["key"] = canonical_key(fields["key"])
     if "keys" in fields:
         fields["keys"] = tuple(canonical_key(key) for key in fields["keys"])
     if "recommendations" in fields:

@@ -144,7 +144,7 @@ class TextEntries:
             try:
                 value = parse_literal(stripped, max_depth=self.max_depth)
             except LiteralError:
-                value = None
+                pass
             else:
                 self._add_value(value)
                 return
