@@ -193,11 +193,7 @@ def _exit_code(argv: list[str] | None) -> int:
     try:
         code = cli.main(args=argv, prog_name="replay", standalone_mode=False)
     except ReplayError as error:
-        if debug:
-            import traceback
-
-            traceback.print_exc()
-        click.echo(f"replay: error: {error}", err=True)
+        _report(f"replay: error: {error}", debug)
         return error.exit_code
     except click.exceptions.Exit as exit_:
         return exit_.exit_code
@@ -213,13 +209,18 @@ def _exit_code(argv: list[str] | None) -> int:
         click.echo("replay: error: out of memory reading the input (lower the limits)", err=True)
         return EXIT_INPUT
     except Exception as error:  # noqa: BLE001 - the promise is one line, never a traceback
-        if debug:
-            import traceback
-
-            traceback.print_exc()
-        click.echo(f"replay: error: unexpected {type(error).__name__}: {error} (rerun with --debug)", err=True)
+        _report(f"replay: error: unexpected {type(error).__name__}: {error} (rerun with --debug)", debug)
         return EXIT_INPUT
     return code if isinstance(code, int) else EXIT_CLEAN
+
+
+def _report(line: str, debug: bool) -> None:
+    """The one error line on standard error; with --debug, the traceback before it."""
+    if debug:
+        import traceback
+
+        traceback.print_exc()
+    click.echo(line, err=True)
 
 
 __all__ = ["App", "cli", "main"]
