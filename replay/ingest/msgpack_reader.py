@@ -48,6 +48,7 @@ def buffer_limit(limits: Limits) -> int:
 def make_unpacker(stream: Any, limits: Limits) -> msgpack.Unpacker:
     """An unpacker with every length bounded, tuples for arrays (hashable tuple map keys)."""
     length = limits.max_container_length
+    text_length = min(limits.max_bytes, limits.max_text_bytes, 2**31 - 1)
     return msgpack.Unpacker(
         stream,
         use_list=False,
@@ -58,8 +59,8 @@ def make_unpacker(stream: Any, limits: Limits) -> msgpack.Unpacker:
         max_buffer_size=buffer_limit(limits),
         # one string is text: bounded like a pasted text, so a declared 2 GiB string inside
         # a small gzip file is refused at its header instead of being buffered whole
-        max_str_len=min(limits.max_bytes, limits.max_text_bytes, 2**31 - 1),
-        max_bin_len=min(limits.max_bytes, limits.max_text_bytes, 2**31 - 1),
+        max_str_len=text_length,
+        max_bin_len=text_length,
         max_array_len=length,
         max_map_len=length,
         max_ext_len=0,

@@ -151,7 +151,7 @@ class TextEntries:
         self._split(stripped)
 
     def _split(self, text: str) -> None:
-        opening = text.find("(") if not text.startswith("[") else 0
+        opening = text.find("(")
         bracket = text.find("[")
         if bracket != -1 and (opening == -1 or bracket < opening):
             opening = bracket
