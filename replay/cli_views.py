@@ -53,10 +53,7 @@ def resolve_key(text: str, known: set[Key]) -> Key:
     key = parse_user_key(text, known)
     if key in known:
         return key
-    names = sorted(format_key(candidate) for candidate in known)
-    close = difflib.get_close_matches(text, names, n=MAX_CANDIDATES)
-    hint = f"; close: {', '.join(close)}" if close else f"; keys include {_listing(names)}" if names else ""
-    raise UsageError(f"no key {text!r} in the trace{hint}")
+    raise _not_found("key", text, sorted(format_key(candidate) for candidate in known))
 
 
 def resolve_stimulus(text: str, steps: list[Step]) -> str | None:
@@ -69,10 +66,14 @@ def resolve_stimulus(text: str, steps: list[Step]) -> str | None:
         return candidates[0]
     if candidates:
         raise UsageError(f"stimulus {text!r} is ambiguous, {len(candidates)} candidates: {_listing(candidates)}")
-    named = [stimulus for stimulus in stimuli if stimulus is not None]
-    close = difflib.get_close_matches(text, named, n=MAX_CANDIDATES)
-    hint = f"; close: {', '.join(close)}" if close else f"; stimuli include {_listing(named)}" if named else ""
-    raise UsageError(f"no stimulus {text!r} in the trace{hint}")
+    raise _not_found("stimulus", text, [stimulus for stimulus in stimuli if stimulus is not None], "stimuli")
+
+
+def _not_found(noun: str, text: str, names: list[str], plural: str | None = None) -> UsageError:
+    """``no key 'x' in the trace; close: …`` (or, with nothing close, some of the names there are)."""
+    close = difflib.get_close_matches(text, names, n=MAX_CANDIDATES)
+    hint = f"; close: {', '.join(close)}" if close else f"; {plural or noun + 's'} include {_listing(names)}" if names else ""
+    return UsageError(f"no {noun} {text!r} in the trace{hint}")
 
 
 def _show(app: App, renderable: RenderableType, options: dict[str, Any], title: str) -> None:
