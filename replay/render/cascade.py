@@ -19,7 +19,7 @@ from replay.events import Key
 from replay.ingest.keys import format_key
 from replay.machine.findings import Culprit, Finding
 from replay.machine.steps import DETOUR_INNER, DETOUR_OUTER, NO_OP, Recommendation, Step
-from replay.render.text import event_text, key_text, state_text, transition_text
+from replay.render.text import event_reference, event_text, key_text, state_text, transition_text
 
 #: Recommendations without a transition beneath them shown per step before summing up the rest.
 MAX_QUIET_RECOMMENDATIONS = 8
@@ -36,8 +36,7 @@ def _is_culprit(recommendation: Recommendation, culprit: Culprit) -> bool:
 
 
 def _recommendation_text(recommendation: Recommendation) -> str:
-    where = "the stimulus" if recommendation.event is None else f"[{recommendation.event}]"
-    return f"{format_key(recommendation.key)}: {recommendation.state} from {where}"
+    return f"{format_key(recommendation.key)}: {recommendation.state} from {event_reference(recommendation.event)}"
 
 
 @dataclass(slots=True)

@@ -17,7 +17,14 @@ from rich.text import Text
 from replay.diff import AlignedRow, KeyDifference, TraceDiff, summary_line
 from replay.events import SchedulerTransition
 from replay.machine import Finding, ReplayResult
-from replay.render.text import key_text, recommendations_text, state_text, transition_text
+from replay.render.text import (
+    finding_head,
+    key_text,
+    recommendations_text,
+    source_details,
+    state_text,
+    transition_text,
+)
 
 MARKS = {"equal": "=", "changed": "≠", "a-only": "<", "b-only": ">"}
 #: Equal rows kept on each side of a difference before folding the rest.
@@ -28,14 +35,11 @@ PATH_CONTEXT = 2
 
 def _source(label: str, result: ReplayResult) -> Text:
     """``A path`` and, below it, ``format · distributed X · N events``."""
-    metadata = result.trace.metadata
-    version = metadata.distributed_version or "release unknown"
-    details = f"{metadata.format} · distributed {version} · {result.events} events"
     return Text.assemble(
         Text(f"{label} ", style=f"diff.{label.lower()}"),
-        Text(metadata.path, style="title"),
+        Text(result.trace.metadata.path, style="title"),
         "\n  ",
-        Text(details, style="muted"),
+        Text(source_details(result), style="muted"),
     )
 
 
@@ -218,21 +222,7 @@ def _keys_table(keys: Sequence[KeyDifference]) -> Table:
 def _findings(label: str, findings: Sequence[Finding]) -> RenderableType:
     lines: list[RenderableType] = [Text(f"findings only in {label} ({len(findings)})", style="title")]
     for finding in findings:
-        where = "event ?" if finding.event is None else f"event {finding.event}"
-        lines.append(
-            Padding(
-                Text.assemble(
-                    Text(finding.severity.upper(), style=f"severity.{finding.severity}"),
-                    " ",
-                    Text(finding.rule, style="bold"),
-                    f"  {where}  ",
-                    key_text(finding.key),
-                    "  ",
-                    finding.message,
-                ),
-                (0, 0, 0, 2),
-            )
-        )
+        lines.append(Padding(Text.assemble(finding_head(finding), "  ", finding.message), (0, 0, 0, 2)))
     return Group(*lines)
 
 

@@ -14,20 +14,17 @@ from replay.machine.findings import Culprit, Finding
 from replay.machine.steps import Step
 from replay.render.cascade import CascadeView
 from replay.render.story import StoryView
-from replay.render.text import key_text, state_text, transition_text
+from replay.render.text import finding_head, key_text, source_details, state_text, transition_text
 
 MAX_DETAILED = 10
 
 
 def source_line(result: ReplayResult) -> Text:
     """``dump-msgpack · distributed 2024.2.1 · 21 events · path``."""
-    metadata = result.trace.metadata
-    version = metadata.distributed_version or "release unknown"
     table = result.replayer.table.label if result.replayer.table else "any release's table"
     return Text.assemble(
-        Text(metadata.path, style="title"), "\n",
-        Text(f"{metadata.format} · distributed {version} · {result.events} events · checked against {table}",
-             style="muted"),
+        Text(result.trace.metadata.path, style="title"), "\n",
+        Text(f"{source_details(result)} · checked against {table}", style="muted"),
     )  # fmt: skip
 
 
@@ -72,12 +69,7 @@ class FindingView:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         finding = self.finding
-        where = "event ?" if finding.event is None else f"event {finding.event}"
-        head = Text.assemble(
-            Text(finding.severity.upper(), style=f"severity.{finding.severity}"), " ",
-            Text(finding.rule, style="bold"), f"  {where}  ", key_text(finding.key),
-            "  ", Text(str(finding.stimulus_id), style="stimulus"),
-        )  # fmt: skip
+        head = Text.assemble(finding_head(finding), "  ", Text(str(finding.stimulus_id), style="stimulus"))
         parts: list[object] = [head, Padding(Text(finding.message), (0, 0, 0, 2))]
         if finding.culprit is not None:
             parts.append(Padding(culprit_text(finding.culprit, self.steps), (0, 0, 0, 2)))

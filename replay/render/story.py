@@ -17,7 +17,7 @@ from replay.events import Key
 from replay.ingest.keys import format_key
 from replay.machine.findings import Finding
 from replay.machine.steps import DETOUR_INNER, DETOUR_OUTER, NO_OP, Step
-from replay.render.text import event_text, key_text, recommendations_text, state_text
+from replay.render.text import event_reference, event_text, key_text, recommendations_text, state_text
 
 #: Recommendations shown per entry before summing up the rest.
 MAX_RECOMMENDATIONS = 6
@@ -143,29 +143,25 @@ def _finding_text(finding: Finding) -> Text:
     text.append(finding.message)
     culprit = finding.culprit
     if culprit is not None:
-        text.append(f" — culprit {format_key(culprit.key)}: {culprit.state} from {_where(culprit.event)}",
+        text.append(f" — culprit {format_key(culprit.key)}: {culprit.state} from {event_reference(culprit.event)}",
                     style="bold")
         if culprit.overrode is not None:
             text.append(f", which replaced {culprit.overrode.state} from [{culprit.overrode.event}]")
     return text
 
 
-def _where(event: int | None) -> str:
-    return "the stimulus" if event is None else f"[{event}]"
-
-
 def _cause_text(step: Step) -> Text:
     """``waiting from [17], over erred from [16]`` (the key is the story's own)."""
     if step.override is not None:
-        text = Text.assemble(state_text(step.override.state), f" from {_where(step.override.event)}")
+        text = Text.assemble(state_text(step.override.state), f" from {event_reference(step.override.event)}")
         if step.cause is not None:
-            text.append(f", over {step.cause.state} from {_where(step.cause.event)}", style="overridden")
+            text.append(f", over {step.cause.state} from {event_reference(step.cause.event)}", style="overridden")
         return text
     cause = step.cause
     if cause is None:
         return Text("stimulus root", style="muted")
-    text = Text.assemble(state_text(cause.state), f" from {_where(cause.event)}")
+    text = Text.assemble(state_text(cause.state), f" from {event_reference(cause.event)}")
     if cause.replaced is not None:
-        text.append(f", over {cause.replaced.state} from {_where(cause.replaced.event)}", style="overridden")
+        text.append(f", over {cause.replaced.state} from {event_reference(cause.replaced.event)}", style="overridden")
     return text
 

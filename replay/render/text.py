@@ -6,6 +6,7 @@ from rich.text import Text
 
 from replay.events import Key, SchedulerTransition
 from replay.ingest.keys import format_key
+from replay.machine import Finding, ReplayResult
 from replay.render.theme import state_style
 
 
@@ -38,6 +39,26 @@ def recommendations_text(recommendations: dict[Key, str], limit: int | None = No
         text.append_text(state_text(state))
     text.append("}")
     return text
+
+
+def event_reference(event: int | None) -> str:
+    """``[17]``, or ``the stimulus`` for a recommendation that no entry emitted."""
+    return "the stimulus" if event is None else f"[{event}]"
+
+
+def finding_head(finding: Finding) -> Text:
+    """``ERROR rule  event 17  key``."""
+    where = "event ?" if finding.event is None else f"event {finding.event}"
+    return Text.assemble(
+        Text(finding.severity.upper(), style=f"severity.{finding.severity}"), " ",
+        Text(finding.rule, style="bold"), f"  {where}  ", key_text(finding.key),
+    )  # fmt: skip
+
+
+def source_details(result: ReplayResult) -> str:
+    """``dump-msgpack · distributed 2024.2.1 · 21 events``."""
+    metadata = result.trace.metadata
+    return f"{metadata.format} · distributed {metadata.distributed_version or 'release unknown'} · {result.events} events"
 
 
 def event_text(index: int | None) -> Text:
