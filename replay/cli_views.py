@@ -98,8 +98,7 @@ def story(context: click.Context, /, trace: Path, keys: tuple[str, ...], distrib
     result = load(app, trace, distributed_version)
     known = known_keys(result)
     wanted = [resolve_key(text, known) for text in keys]
-    start = next((s.transition.timestamp for s in result.steps if s.transition.timestamp is not None), None)
-    views = [StoryView(key, result.steps, result.findings, start_time=start) for key in wanted]
+    views = [StoryView(key, result.steps, result.findings) for key in wanted]
     _show(app, stacked(views), options, f"replay story {' '.join(keys)}")
 
 

@@ -259,3 +259,17 @@ def test_views_on_the_large_graph_are_quick() -> None:
         code, _, _ = invoke(args[0], str(LARGE), *args[1:])
         assert code == 0
         assert time.perf_counter() - started < 6, args
+
+
+def test_story_times_count_from_the_first_timestamp_in_run_and_story_alike(tmp_path: Path) -> None:
+    """A first entry without a timestamp does not take the times away from ``run``'s story."""
+    import json
+
+    log = tmp_path / "log.json"
+    log.write_text(json.dumps([["x", "released", "waiting", {}, "s1", None],
+                               ["x", "processing", "memory", {}, "s2", 10.5]]))  # fmt: skip
+    _, run_out, _ = invoke("run", str(log))
+    _, story_out, _ = invoke("story", str(log), "x")
+    assert "continuity" in run_out
+    assert "+0.000s" in story_out
+    assert "+0.000s" in run_out

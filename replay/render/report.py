@@ -115,5 +115,4 @@ class RunReport:
             yield FindingView(finding, steps_by_index, cascade)
         if result.steps:
             first = next((f for f in result.findings if f.severity == "error"), result.findings[0])
-            start = result.steps[0].transition.timestamp
-            yield StoryView(first.key, result.steps, result.findings, start_time=start)
+            yield StoryView(first.key, result.steps, result.findings)

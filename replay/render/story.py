@@ -35,12 +35,12 @@ class StoryView:
         key: Key,
         steps: Sequence[Step],
         findings: Sequence[Finding] = (),
-        start_time: float | None = None,
     ) -> None:
         self.key = key
         self.steps = [s for s in steps if s.key == key or key in s.transition.recommendations]
         self.findings = [f for f in findings if f.key == key]
-        self.start_time = start_time
+        #: times are shown from the trace's first timestamp on
+        self.start_time = next((s.transition.timestamp for s in steps if s.transition.timestamp is not None), None)
 
     def _cells(self, step: Step) -> list[Text]:
         transition = step.transition
