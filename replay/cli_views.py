@@ -129,9 +129,13 @@ def cascade(context: click.Context, /, trace: Path, stimulus: str | None, event:
     else:
         chosen = resolve_stimulus(str(stimulus), steps)
         groups = list(dict.fromkeys(s.group for s in steps if s.stimulus_id == chosen))
+    steps_of: dict[int, list[Step]] = {group: [] for group in groups}
+    for s in steps:  # one pass, however many times the stimulus came back
+        if s.group in steps_of:
+            steps_of[s.group].append(s)
     views = []
     for position, group in enumerate(groups):
-        group_steps = [s for s in steps if s.group == group]
+        group_steps = steps_of[group]
         indices = {s.index for s in group_steps}
         findings = [f for f in result.findings if f.event in indices or (f.culprit and f.culprit.event in indices)]
         title = "cascade " if len(groups) == 1 else f"cascade {position + 1}/{len(groups)} of "
@@ -158,7 +162,7 @@ def timeline(context: click.Context, /, trace: Path, by: str, key_texts: tuple[s
         raise UsageError("--limit must be at least 1")
     result = load(app, trace, distributed_version)
     known = known_keys(result)
-    prefixes = {key_prefix(key) for key in known}
+    prefixes = {key_prefix(key) for key in known} if key_texts else set()
     selected: list[Key | tuple[str, str]] = []
     for text in (part.strip() for given in key_texts for part in _split(given)):
         if text in prefixes and text not in known:
