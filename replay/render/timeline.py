@@ -68,7 +68,9 @@ class TimelineView:
         self.by = by
         self.selected = list(selected) if selected is not None else None
         self.limit = limit
-        self.note: str | None = None
+        #: drawn over time: asked for, and the trace has timestamps
+        self.by_time = by == "time" and any(step.transition.timestamp is not None for step in self.steps)
+        self.note = "no timestamps in this trace: drawn over the entry index" if by == "time" and not self.by_time else None
 
     # -- rows ---------------------------------------------------------------------------
     def _rows(self) -> tuple[list[_Row], int]:
@@ -105,23 +107,21 @@ class TimelineView:
 
     # -- axis ---------------------------------------------------------------------------
     def _positions(self) -> list[float]:
-        if self.by == "time":
+        if self.by_time:
             times = [step.transition.timestamp for step in self.steps]
-            if any(time is not None for time in times):
-                positions: list[float] = []
-                last = next(time for time in times if time is not None)
-                for time in times:
-                    last = time if time is not None else last
-                    positions.append(last)
-                return positions
-            self.note = "no timestamps in this trace: drawn over the entry index"
+            positions: list[float] = []
+            last = next(time for time in times if time is not None)
+            for time in times:
+                last = time if time is not None else last
+                positions.append(last)
+            return positions
         return [float(position) for position in range(len(self.steps))]
 
     def _fill(self, rows: list[_Row], positions: list[float], columns: int) -> tuple[list[float], dict[int, str]]:
         """Each row's state at the end of each column; returns column starts and cascade-start columns."""
         low = positions[0] if positions else 0.0
         high = positions[-1] if positions else 0.0
-        if self.by == "time" and self.note is None:
+        if self.by_time:
             width = (high - low) / columns or 1.0
         else:
             width = max(len(positions), 1) / columns
@@ -176,7 +176,7 @@ class TimelineView:
         starts, boundaries = self._fill(rows, positions, columns)
 
         keys = len({key for row in rows for key in row.keys})
-        axis = "time" if self.by == "time" and self.note is None else "entry index"
+        axis = "time" if self.by_time else "entry index"
         title = Text("timeline", style="title")
         title.append(f"  {len(self.steps)} entries · {keys} keys in {len(rows)} rows · over the {axis}", style="muted")
         yield title
@@ -233,14 +233,14 @@ class TimelineView:
         column = 0
         while column < columns:
             value = starts[column]
-            tick = f"+{value - starts[0]:.2f}s" if self.by == "time" and self.note is None else f"{round(value)}"
+            tick = f"+{value - starts[0]:.2f}s" if self.by_time else f"{round(value)}"
             if column + len(tick) + 1 > columns:
                 break
             cells[column] = "╵"
             for offset, char in enumerate(tick):
                 cells[column + 1 + offset] = char
             column += max(TICK_SPACING, len(tick) + 3)
-        return Text(("event" if self.by != "time" or self.note else "time").ljust(label_width) + " "
+        return Text(("time" if self.by_time else "event").ljust(label_width) + " "
                     + "".join(cells), style="muted")  # fmt: skip
 
     def _legend(self, plain: bool) -> Text:
