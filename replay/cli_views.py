@@ -20,7 +20,7 @@ from replay.machine import ReplayResult, Step, replay_trace
 from replay.render.cascade import CascadeView
 from replay.render.stats import StatsView
 from replay.render.story import StoryView
-from replay.render.timeline import TimelineView
+from replay.render.timeline import Prefix, Selection, TimelineView
 from replay.stats import key_prefix, run_stats
 
 #: Candidates named in a one-line error before summing up the rest.
@@ -163,10 +163,10 @@ def timeline(context: click.Context, /, trace: Path, by: str, key_texts: tuple[s
     result = load(app, trace, distributed_version)
     known = known_keys(result)
     prefixes = {key_prefix(key) for key in known} if key_texts else set()
-    selected: list[Key | tuple[str, str]] = []
+    selected: list[Selection] = []
     for text in (part.strip() for given in key_texts for part in _split(given)):
         if text in prefixes and text not in known:
-            selected.append(("prefix", text))
+            selected.append(Prefix(text))
         else:
             selected.append(resolve_key(text, known))
     view = TimelineView(result.steps, result.findings, by=by, selected=selected or None, limit=limit)

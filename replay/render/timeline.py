@@ -38,8 +38,15 @@ _PRIORITY = ("erred", "no-worker", "processing", "queued", "waiting", "memory", 
 MAX_LABEL = 28
 TICK_SPACING = 12
 
-#: A selected row: a key, or ``("prefix", name)`` for every key of a task prefix.
-Selection = Key | tuple[str, str]
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    """A selected row of every key of a task prefix."""
+
+    name: str
+
+
+#: A selected row: a key, or a task prefix.
+Selection = Key | Prefix
 
 
 @dataclass(slots=True)
@@ -79,9 +86,8 @@ class TimelineView:
         if self.selected is not None:
             rows = []
             for selection in self.selected:
-                if isinstance(selection, tuple) and len(selection) == 2 and selection[0] == "prefix" \
-                        and isinstance(selection[1], str) and selection not in order:  # fmt: skip
-                    name = selection[1]
+                if isinstance(selection, Prefix):
+                    name = selection.name
                     keys = {key for key in order if key_prefix(key) == name}
                     rows.append(_Row(f"{name} ({len(keys)} keys)", keys, grouped=True))
                 else:
