@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -124,9 +124,7 @@ def view_options(function: F) -> F:
         click.option("--pager/--no-pager", default=None,
                      help="Page long output (default: when on a terminal)."),
     ]  # fmt: skip
-    for decorator in reversed(decorators):
-        function = decorator(function)
-    return function
+    return _stacked(function, decorators)
 
 
 distributed_version_option = click.option(
@@ -146,6 +144,11 @@ def common_options(function: F) -> F:
         click.option("--width", type=int, default=None, help="Render at this many columns."),
         click.option("--debug", is_flag=True, help="Show a traceback on errors."),
     ]  # fmt: skip
+    return _stacked(function, decorators)
+
+
+def _stacked(function: F, decorators: Sequence[Callable[[Any], Any]]) -> F:
+    """``function`` under ``decorators``, the first outermost (as if written above it in order)."""
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
@@ -155,13 +158,7 @@ def app_of(context: click.Context, options: dict[str, Any]) -> App:
     """The App, with the common options applied."""
     app: App = context.ensure_object(App)
     changes = {
-        name: options[option]
-        for name, option in (
-            ("max_bytes", "max_bytes"),
-            ("max_text_bytes", "max_text_bytes"),
-            ("max_depth", "max_depth"),
-        )
-        if options.get(option) is not None
+        name: options[name] for name in ("max_bytes", "max_text_bytes", "max_depth") if options.get(name) is not None
     }
     if changes:
         app.limits = replace(app.limits, **changes)
