@@ -74,6 +74,11 @@ def test_a_bool_key_is_refused_after_its_int_twin() -> None:
     assert "bool cannot be a task key" in str(fast(entries))
     twin_of_true = [((("x", 1), "released", "waiting", {}, "s", 1.0))] * 2 + [(("x", True), "released", "waiting", {}, "s", 1.0)]
     assert "bool cannot be a task key" in str(fast(twin_of_true))
+    in_recommendations = [(("x", 1), "released", "waiting", {("y", 0): "waiting"}, "s", 1.0)] * 2 + [
+        (("x", 1), "waiting", "processing", {("y", False): "waiting"}, "s", 1.0)
+    ]
+    assert fast(in_recommendations) == careful(in_recommendations)
+    assert "entry 2: a bool cannot be a task key" in str(fast(in_recommendations))
 
 
 def test_an_invalid_entry_past_the_first_batch_is_named() -> None:

@@ -131,11 +131,12 @@ def scheduler_transition_batches(
     iterator = iter(raw_entries)
     index = 0
     known: set[Any] = set()
+    numbered: set[Any] = set()
     spelled: dict[str, Key] = {}
     while True:
         with paused_gc():
             batch: list[Any] = []
-            if _take_plain(iterator, known, spelled, batch):
+            if _take_plain(iterator, known, numbered, spelled, batch):
                 if not batch:
                     return
                 records = list(map(_new_transition, batch))
@@ -155,8 +156,9 @@ def scheduler_transition_batches(
                 records.extend(_validated(rows, start, path))
                 del usual, rest
             del batch
-            if len(known) + len(spelled) > MAX_KNOWN_KEYS:
+            if len(known) + len(numbered) + len(spelled) > MAX_KNOWN_KEYS:
                 known.clear()  # a long stream of fresh keys: keep the memory bounded
+                numbered.clear()
                 spelled.clear()
         index += len(records)
         yield records
@@ -168,12 +170,15 @@ _new_transition = functools.partial(tuple.__new__, SchedulerTransition)
 _is_str = str.__instancecheck__
 
 
-def _take_plain(iterator: Iterator[Any], known: set[Any], spelled: dict[str, Key], batch: list[Any]) -> bool:
+def _take_plain(
+    iterator: Iterator[Any], known: set[Any], numbered: set[Any], spelled: dict[str, Key], batch: list[Any]
+) -> bool:
     """Move up to :data:`BATCH_SIZE` entries into ``batch`` while each is a valid record as it is.
 
     An entry whose keys are spelled (a dump's stringified map keys) is repaired in place.
     False when the last entry moved needs more than that (or is invalid): the caller
-    takes it from there. ``known`` and ``spelled`` remember keys already read (see :func:`_canonical`).
+    takes it from there. ``known``, ``numbered`` and ``spelled`` remember keys already
+    read (see :func:`_canonical`).
     """
     append = batch.append
     try:
@@ -196,29 +201,53 @@ def _take_plain(iterator: Iterator[Any], known: set[Any], spelled: dict[str, Key
                 return False
             if key in known and known.issuperset(recommendations):
                 continue
-            # a key seen for the first time, or spelled (a dump's map keys are strings)
-            key = _canonical(key, known, spelled)
+            # A key seen for the first time, a numbered key (bool-checked each time), or a
+            # spelled one (a dump's map keys are strings). Inline: this runs for most entries
+            # of a graph whose keys are numbered from 0.
+            canonical = (
+                key
+                if key in known or (key in numbered and bool not in map(type, key))
+                else _canonical(key, known, numbered, spelled)
+            )
+            for other in recommendations:
+                if not (other in known or (other in numbered and bool not in map(type, other))):
+                    break
+            else:
+                if canonical is not key:
+                    batch[-1] = (canonical, start, finish, recommendations, stimulus_id, timestamp)
+                continue
             recommendations = {
-                (other if other in known else spelled.get(other) or _canonical(other, known, spelled)): state
+                (
+                    other
+                    if other in known or (other in numbered and bool not in map(type, other))
+                    else spelled.get(other) or _canonical(other, known, numbered, spelled)
+                ): state
                 for other, state in recommendations.items()
             }
-            batch[-1] = (key, start, finish, recommendations, stimulus_id, timestamp)
+            batch[-1] = (canonical, start, finish, recommendations, stimulus_id, timestamp)
     except (TypeError, KeyError_):  # an unhashable or invalid key: the caller names it
         return False
     return True
 
 
-def _canonical(raw: Any, known: set[Any], spelled: dict[str, Key]) -> Key:
-    """:func:`canonical_key`, remembering in ``known`` a key that is canonical as it came,
-    and in ``spelled`` a string that spells another key.
+def _canonical(raw: Any, known: set[Any], numbered: set[Any], spelled: dict[str, Key]) -> Key:
+    """:func:`canonical_key`, remembering a key that is canonical as it came, and in
+    ``spelled`` a string that spells another key.
 
-    ``known`` is searched by equality, and ``1 == 1.0 == True``: it holds only strings and
-    tuples with no part equal to 0 or 1, which no refused ``bool`` can equal.
+    Sets are searched by equality, and ``1 == 1.0 == True``: ``known`` holds strings and
+    tuples with no part equal to 0 or 1, which no refused ``bool`` can equal; ``numbered``
+    holds flat tuples with such a part, and a key found there is used as it came only
+    when none of its parts is a ``bool``.
     """
     key = canonical_key(raw)
     if key is raw:
-        if type(raw) is str or (type(raw) is tuple and 0 not in raw and 1 not in raw):
+        if type(raw) is str:
             known.add(raw)
+        elif type(raw) is tuple:
+            if 0 in raw or 1 in raw:
+                numbered.add(raw)
+            else:
+                known.add(raw)
     elif type(raw) is str:
         spelled[raw] = key
     return key
