@@ -81,8 +81,15 @@ class Graph:
         """Record that ``dependent`` depends on ``dependency`` (first evidence wins)."""
         if dependent == dependency:
             return
-        self.dependencies.setdefault(dependent, {}).setdefault(dependency, evidence)
-        self.dependents.setdefault(dependency, {}).setdefault(dependent, evidence)
+        # get before setdefault: ``setdefault(key, {})`` would build a dict on every call
+        dependencies = self.dependencies.get(dependent)
+        if dependencies is None:
+            dependencies = self.dependencies[dependent] = {}
+        dependencies.setdefault(dependency, evidence)
+        dependents = self.dependents.get(dependency)
+        if dependents is None:
+            dependents = self.dependents[dependency] = {}
+        dependents.setdefault(dependent, evidence)
 
     def infer(
         self,
