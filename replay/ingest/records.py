@@ -210,8 +210,11 @@ def _take_plain(
                 else _canonical(key, known, numbered, spelled)
             )
             for other in recommendations:
-                if not (other in known or (other in numbered and bool not in map(type, other))):
-                    break
+                if (
+                    not (other in known or (other in numbered and bool not in map(type, other)))
+                    and _canonical(other, known, numbered, spelled) is not other
+                ):
+                    break  # spelled: the dict is rebuilt
             else:
                 if canonical is not key:
                     batch[-1] = (canonical, start, finish, recommendations, stimulus_id, timestamp)
