@@ -210,9 +210,8 @@ def _take_plain(
                 else _canonical(key, known, numbered, spelled)
             )
             for other in recommendations:
-                if (
-                    not (other in known or (other in numbered and bool not in map(type, other)))
-                    and _canonical(other, known, numbered, spelled) is not other
+                if not (other in known or (other in numbered and bool not in map(type, other))) and (
+                    other in spelled or _canonical(other, known, numbered, spelled) is not other
                 ):
                     break  # spelled: the dict is rebuilt
             else:
