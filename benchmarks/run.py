@@ -154,8 +154,19 @@ class Launcher:
 
     def best_of(self, repeat: int, label: str, argv: list[str]) -> Measurement:
         """The fastest of ``repeat`` runs (the machines are shared and noisy)."""
-        runs = [self.measure(label, argv) for _ in range(max(repeat, 1))]
-        return min(runs, key=lambda m: m.cpu)
+        return self.best_of_each(repeat, [(label, argv)])[0]
+
+    def best_of_each(self, repeat: int, commands: list[tuple[str, list[str]]]) -> list[Measurement]:
+        """The fastest of ``repeat`` runs of each command, run in turns (a, b, a, b, ...).
+
+        Commands whose times make one ratio are measured in turns, so that a slow spell of
+        the shared machine falls on both sides of the ratio, not on one.
+        """
+        runs: list[list[Measurement]] = [[] for _ in commands]
+        for _ in range(max(repeat, 1)):
+            for measured, (label, argv) in zip(runs, commands, strict=True):
+                measured.append(self.measure(label, argv))
+        return [min(measured, key=lambda m: m.cpu) for measured in runs]
 
     def close(self) -> None:
         if self.process.stdin is not None:
@@ -287,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
 
     launcher = Launcher()  # before this script reads the log: see LAUNCHER_CODE
     smoke = args.smoke
-    repeat = args.repeat or (1 if smoke else 3)
+    repeat = args.repeat or (1 if smoke else 5)
     stream_size = args.stream if args.stream is not None else (20_000 if smoke else STREAM_TRANSITIONS)
     scale = 2 if smoke and args.scale == 10 else args.scale
     work = Path(tempfile.mkdtemp(prefix="replay-bench-"))
@@ -338,23 +349,29 @@ def run_all(args: argparse.Namespace, launcher: Launcher, ours: list[str], dump:
             note = f"exit {m.code}: {m.stderr.strip().splitlines()[-1:]!s} {note}"
         rows.append((m.label, f"{count:,}", fmt_time(m.wall), fmt_time(m.cpu), f"{m.rss_mb:.0f} MB", per, note))
 
-    run_dump = launcher.best_of(repeat, "replay run --json (dump)", [*ours, "run", str(dump), "--json"])
+    # each ratio's two sides in turns: our dump run and the peer's load; our bare-log runs and the floor
+    peer_command = [("peer: DumpArtefact.from_url", [peer_python, "-c", PEER_CODE, str(dump)])] if peer_python else []
+    run_dump, *peer_measured = launcher.best_of_each(
+        repeat, [("replay run --json (dump)", [*ours, "run", str(dump), "--json"]), *peer_command]
+    )
     row(run_dump, n, "whole command: interpreter start + read + replay")
-    run_log = launcher.best_of(repeat, "replay run --json (bare log)", [*ours, "run", str(log), "--json"])
+    run_log, core_log, floor_log = launcher.best_of_each(repeat, [
+        ("replay run --json (bare log)", [*ours, "run", str(log), "--json"]),
+        ("replay core (bare log, in-process)", [python, "-c", CORE_CODE, str(log)]),
+        ("floor: gunzip + msgpack.unpackb (bare log)", [python, "-c", FLOOR_CODE, str(log)]),
+    ])  # fmt: skip
     row(run_log, n, "whole command")
-    core_log = launcher.best_of(repeat, "replay core (bare log, in-process)", [python, "-c", CORE_CODE, str(log)])
     core_log_seconds = json.loads(core_log.stdout)["core"] if core_log.code == 0 else None
     row(core_log, n, f"open_trace + replay_trace: {fmt_time(core_log_seconds)} (import excluded)")
     floor_dump = launcher.best_of(repeat, "floor: gunzip + msgpack.unpackb (dump)", [python, "-c", FLOOR_CODE, str(dump)])
     row(floor_dump, n, f"decode in-process: {fmt_time(float(floor_dump.stdout))}")
-    floor_log = launcher.best_of(repeat, "floor: gunzip + msgpack.unpackb (bare log)", [python, "-c", FLOOR_CODE, str(log)])
     floor_log_seconds = float(floor_log.stdout)
     row(floor_log, n, f"decode in-process: {fmt_time(floor_log_seconds)}")
 
     peer_load: float | None = None
     peer_story: float | None = None
     if peer_python is not None:
-        peer = launcher.best_of(repeat, "peer: DumpArtefact.from_url", [peer_python, "-c", PEER_CODE, str(dump)])
+        (peer,) = peer_measured
         peer_detail = json.loads(peer.stdout) if peer.code == 0 else {}
         peer_load = peer_detail.get("load")
         if peer_load is None:
@@ -437,7 +454,8 @@ def run_all(args: argparse.Namespace, launcher: Launcher, ours: list[str], dump:
         f"trace: {dump} and {log} ({n:,} transitions)" + (" [smoke]" if args.smoke else ""),
         f"peer python: {peer_python or 'none'}; best of {repeat} run(s) by CPU time; wall and CPU (user+sys, from",
         "os.wait4) of the whole subprocess; 'in-process' figures are CPU time inside it, imports excluded;",
-        "ratios use CPU time (the machines are shared: wall time includes waiting for a core)",
+        "ratios use CPU time (the machines are shared: wall time includes waiting for a core), and each",
+        "ratio's two sides are run in turns (a, b, a, b, ...) so that a slow spell falls on both",
         "",
     ]
     return "\n".join([*header, table(rows), "", table(ratio_rows)])
