@@ -219,11 +219,7 @@ def _take_plain(
                     batch[-1] = (canonical, start, finish, recommendations, stimulus_id, timestamp)
                 continue
             recommendations = {
-                (
-                    other
-                    if other in known or (other in numbered and bool not in map(type, other))
-                    else spelled.get(other) or _canonical(other, known, numbered, spelled)
-                ): state
+                (spelled.get(other) or _canonical(other, known, numbered, spelled)): state
                 for other, state in recommendations.items()
             }
             batch[-1] = (canonical, start, finish, recommendations, stimulus_id, timestamp)
