@@ -328,7 +328,7 @@ class Replayer:
         for key, state in recommendations:
             if relations is not None:
                 relation = relations.get(state)
-                if relation is not None and key != own_key:
+                if relation is not None:  # Graph.add ignores a key's edge to itself
                     self.graph.add_inferred(emitter, own_key, key, state, relation, self.states)
             old = pending.get(key)
             if old is None:
