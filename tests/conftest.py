@@ -11,6 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TRACES = ROOT / "traces"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
+#: Files in a trace directory that describe the run rather than hold it.
+NOT_TRACES = frozenset({"meta.json", "expected.json", "README.md"})
+
 #: Every input form the capture script writes for one run.
 FORMS = ("transition_log.msgpack", "dump.msgpack.gz", "dump.yaml", "story.txt", "story_pprint.txt", "client_story.msgpack")
 
@@ -19,7 +22,7 @@ def trace_files(*, include_large: bool = False) -> list[Path]:
     """Every committed trace file (not meta.json), small ones only unless asked."""
     files = []
     for path in sorted(TRACES.glob("*/*/*")):
-        if path.name in ("meta.json", "README.md") or path.is_dir():
+        if path.name in NOT_TRACES or path.is_dir():
             continue
         if not include_large and path.parent.name == "benchmark-large":
             continue

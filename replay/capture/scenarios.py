@@ -536,4 +536,9 @@ async def benchmark_large(ctx: Ctx) -> None:
     ctx.facts["transition_counter"] = getattr(ctx.s, "transition_counter", None)
 
 
+# The known-bug scenarios register themselves the same way, one module per bug.
+from .bugs import load_all  # noqa: E402  (needs ``scenario`` above)
+
+load_all()
+
 __all__ = ["SCENARIOS", "Scenario", "add", "boom", "flaky", "gated", "inc", "sleep_inc"]
