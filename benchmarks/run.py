@@ -97,10 +97,12 @@ print(json.dumps(result))
 CORE_CODE = """
 import json, sys, time
 start = time.process_time()
+from replay.cli_common import collector_paused
 from replay.ingest import open_trace
-from replay.machine import replay_trace
+from replay.provenance import replay_trace
 imported = time.process_time()
-result = replay_trace(open_trace(sys.argv[1]), keep_steps=False)
+with collector_paused():  # as the replay command runs
+    result = replay_trace(open_trace(sys.argv[1]), keep_steps=False)
 done = time.process_time()
 print(json.dumps({"import": imported - start, "core": done - imported, "events": result.events,
                   "findings": len(result.findings)}))

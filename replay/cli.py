@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,6 +24,7 @@ from replay.cli_common import (
     EXIT_USAGE,
     App,
     app_of,
+    collector_paused,
     common_options,
     distributed_version_option,
 )
@@ -29,7 +32,9 @@ from replay.errors import ReplayError
 from replay.ingest import open_trace
 from replay.ingest.keys import parse_user_key
 from replay.ingest.native import write_trace
-from replay.machine import RULES, TABLES, ReplayResult, replay_trace
+from replay.machine import RULES, TABLES, Rule
+from replay.machine.rules import releases_text
+from replay.provenance import ReplayResult, replay_trace
 from replay.summary import summarise
 
 
@@ -135,10 +140,9 @@ def run(context: click.Context, /, trace: Path, as_json: bool, keys: tuple[str, 
     loaded = open_trace(trace, app.limits)
     result = replay_trace(loaded, distributed_version, keep_steps=not as_json)
     if keys:
-        known = set(result.replayer.states) | {f.key for f in result.findings}
+        known = set(result.final_states) | {f.key for f in result.findings if f.key is not None}
         wanted = {parse_user_key(text, known) for text in keys}
-        result = ReplayResult(result.trace, result.release, result.replayer,
-                              tuple(f for f in result.findings if f.key in wanted))  # fmt: skip
+        result = result.only(f for f in result.findings if f.key in wanted)
     if as_json:
         click.echo(json.dumps(result_json(result)))
     else:
@@ -149,11 +153,44 @@ def run(context: click.Context, /, trace: Path, as_json: bool, keys: tuple[str, 
 
 
 @cli.command()
-def rules() -> None:
-    """List the rules replay checks."""
-    width = max(len(name) for name in RULES)
+@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
+def rules(as_json: bool) -> None:
+    """List the rules replay checks: when, for which releases, and which scheduler assertion checks the same.
+
+    \b
+    Example:
+      replay rules
+      replay rules --json
+    """
+    if as_json:
+        click.echo(json.dumps([rule_json(rule) for rule in RULES.values()]))
+        return
+    width = shutil.get_terminal_size((100, 24)).columns
+    width = max(40, width)
+    wrap = textwrap.TextWrapper(width=width, initial_indent="    ", subsequent_indent="    ")
     for rule in RULES.values():
-        click.echo(f"{rule.name:<{width}}  {rule.severity:<7}  {rule.description}")
+        head = f"{rule.name}  {rule.severity} · {rule.releases} · checked {rule.when}"
+        click.echo(textwrap.fill(head, width=width, subsequent_indent="    "))
+        click.echo(wrap.fill(rule.description))
+        for assertion in rule.assertions:
+            where = releases_text(assertion.since, assertion.until)
+            click.echo(wrap.fill(f"validate mode, {where}: {assertion.text()}"))
+
+
+def rule_json(rule: Rule) -> dict[str, Any]:
+    """One rule of the catalogue as JSON."""
+    return {
+        "name": rule.name,
+        "severity": rule.severity,
+        "description": rule.description,
+        "checked": rule.when,
+        "releases": rule.releases,
+        "assertions": [
+            {"releases": releases_text(a.since, a.until), "where": a.where, "code": a.code,
+             "at_cascade_end": a.at_cascade_end}
+            for a in rule.assertions
+        ],
+    }  # fmt: skip
 
 
 @cli.command()
@@ -191,7 +228,8 @@ def main(argv: list[str] | None = None) -> None:
 def _exit_code(argv: list[str] | None) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or bool(os.environ.get("REPLAY_DEBUG"))
     try:
-        code = cli.main(args=argv, prog_name="replay", standalone_mode=False)
+        with collector_paused():
+            code = cli.main(args=argv, prog_name="replay", standalone_mode=False)
     except ReplayError as error:
         _report(f"replay: error: {error}", debug)
         return error.exit_code

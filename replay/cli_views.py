@@ -15,8 +15,10 @@ from replay.cli_common import App, app_of, common_options, distributed_version_o
 from replay.errors import UsageError
 from replay.events import Key
 from replay.ingest import open_trace
-from replay.ingest.keys import format_key, parse_user_key
-from replay.machine import ReplayResult, Step, replay_trace
+from replay.ingest.keys import parse_user_key
+from replay.keys import format_key
+from replay.machine import Step
+from replay.provenance import ReplayResult, replay_trace
 from replay.render.cascade import CascadeView
 from replay.render.stats import StatsView
 from replay.render.story import StoryView
@@ -41,7 +43,7 @@ def _listing(names: list[str]) -> str:
 
 def known_keys(result: ReplayResult) -> set[Key]:
     """Every key an entry names (as the key or in its recommendations), or a finding does."""
-    keys: set[Key] = {finding.key for finding in result.findings}
+    keys: set[Key] = {finding.key for finding in result.findings if finding.key is not None}
     for step in result.steps:
         keys.add(step.key)
         keys.update(step.transition.recommendations)
@@ -56,7 +58,7 @@ def resolve_key(text: str, known: set[Key]) -> Key:
     raise _not_found("key", text, sorted(format_key(candidate) for candidate in known))
 
 
-def resolve_stimulus(text: str, steps: list[Step]) -> str | None:
+def resolve_stimulus(text: str, steps: Sequence[Step]) -> str | None:
     """The stimulus id ``text`` names: itself, or the one id it is a prefix of."""
     stimuli = list(dict.fromkeys(step.stimulus_id for step in steps))
     if text in stimuli:
@@ -208,7 +210,7 @@ def stats(context: click.Context, /, trace: Path, top: int, distributed_version:
     app = app_of(context, options)
     result = load(app, trace, distributed_version)
     summary = run_stats(result.steps, longest=top)
-    _show(app, StatsView(summary, top=top, source=result.trace.metadata.path), options, "replay stats")
+    _show(app, StatsView(summary, top=top, source=result.metadata.path), options, "replay stats")
 
 
 def stacked(views: Sequence[RenderableType]) -> Group:

@@ -26,9 +26,9 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from replay.events import Key, SchedulerTransition, Trace
-from replay.ingest.keys import key_to_json
 from replay.ingest.native import transition_document
-from replay.machine import Finding, ReplayResult, replay_trace
+from replay.keys import key_to_json
+from replay.provenance import Finding, ReplayResult, replay_trace
 
 Side = Literal["a", "b"]
 RowKind = Literal["equal", "changed", "a-only", "b-only"]
@@ -449,8 +449,8 @@ def _key_differences(a: _Side, b: _Side, a_start: int, b_start: int) -> list[Key
     """
     a_paths = state_paths(a.entries[a_start:], a.normaliser)
     b_paths = state_paths(b.entries[b_start:], b.normaliser)
-    a_finals = {a.normaliser.key(key): state for key, state in a.result.replayer.states.items()}
-    b_finals = {b.normaliser.key(key): state for key, state in b.result.replayer.states.items()}
+    a_finals = {a.normaliser.key(key): state for key, state in a.result.final_states.items()}
+    b_finals = {b.normaliser.key(key): state for key, state in b.result.final_states.items()}
     universe = {**a_paths, **b_paths} if a_start or b_start else {**a_paths, **b_paths, **a_finals, **b_finals}
     differences = []
     for key in universe:
@@ -510,9 +510,15 @@ def _leading_truncation(
     return None if best is None else best[1]
 
 
-def diff_results(a: ReplayResult, b: ReplayResult, *, strict: bool = False) -> TraceDiff:
-    """Compare two replayed runs (see the module docstring for what counts)."""
-    a_entries, b_entries = a.trace.materialise(), b.trace.materialise()
+def diff_results(
+    a: ReplayResult,
+    a_entries: tuple[SchedulerTransition, ...],
+    b: ReplayResult,
+    b_entries: tuple[SchedulerTransition, ...],
+    *,
+    strict: bool = False,
+) -> TraceDiff:
+    """Compare two replayed runs, each with the entries it replayed (see the module docstring)."""
     a_normaliser, b_normaliser = Normaliser.pair(a_entries, b_entries)
     side_a, side_b = _side(a, a_entries, a_normaliser), _side(b, b_entries, b_normaliser)
     base = TraceDiff(
@@ -589,10 +595,12 @@ def diff_traces(
 ) -> TraceDiff:
     """Replay both traces and compare them."""
     # The comparison holds every entry anyway: read a streamed trace once, not once per pass.
-    a, b = replace(a, transitions=a.materialise()), replace(b, transitions=b.materialise())
+    a_entries, b_entries = a.materialise(), b.materialise()
     return diff_results(
-        replay_trace(a, a_version, keep_steps=False),
-        replay_trace(b, b_version, keep_steps=False),
+        replay_trace(replace(a, transitions=a_entries), a_version, keep_steps=False),
+        a_entries,
+        replay_trace(replace(b, transitions=b_entries), b_version, keep_steps=False),
+        b_entries,
         strict=strict,
     )
 

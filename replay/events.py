@@ -93,12 +93,26 @@ WorkerRecord: TypeAlias = Annotated[
 
 
 class TaskRecord(_Record):
-    """One row of a dump's scheduler task table, as far as replay needs it."""
+    """One row of a dump's scheduler task table, as far as replay needs it.
+
+    The scheduler's bookkeeping fields are None when the input did not carry them (a
+    graph inferred from the log, or an export made before they were kept).
+    """
 
     key: Key
     state: str
     dependencies: tuple[Key, ...] = ()
     dependents: tuple[Key, ...] = ()
+    #: the clients that want the task (their names)
+    who_wants: tuple[str, ...] | None = None
+    #: dependents that still need the task's result
+    waiters: tuple[Key, ...] | None = None
+    #: dependencies the task still waits for
+    waiting_on: tuple[Key, ...] | None = None
+    #: the worker address it runs on
+    processing_on: str | None = None
+    #: the worker addresses that hold its result
+    who_has: tuple[str, ...] | None = None
 
 
 class TaskGraph(_Record):

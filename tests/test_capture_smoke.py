@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from replay.ingest import open_trace
-from replay.machine import replay_trace
+from replay.provenance import replay_trace
 from tests.conftest import ROOT
 
 pytest.importorskip("distributed")

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from replay.cli import App, cli
 from replay.ingest import open_trace
+from replay.machine import RULES
 from replay.render.theme import THEME
 from tests.conftest import TRACES, check_golden
 
@@ -110,11 +111,18 @@ def test_converted_dump_replays_with_the_dump_checks(tmp_path: Path) -> None:
     assert "counter-ahead" in rules[1]
 
 
-def test_rules_lists_every_rule() -> None:
+def test_rules_lists_every_rule_with_its_releases(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
     code, out, _ = invoke("rules")
     assert code == 0
-    assert out.splitlines()[0].startswith("dependency-erred-or-forgotten")
-    assert len(out.splitlines()) == 11
+    assert out.splitlines()[0] == "dependency-erred-or-forgotten  error · every release · checked when the cascade ends, if the key"
+    assert "waiting-on-erred  error · 2022.12.0 and later · checked at the transition" in out
+    assert all(len(line) <= 100 for line in out.splitlines())
+    catalogue = json.loads(invoke("rules", "--json")[1])
+    assert [rule["name"] for rule in catalogue] == list(RULES)
+    erred = next(rule for rule in catalogue if rule["name"] == "waiting-on-erred")
+    assert erred["assertions"] == [{"releases": "2022.12.0 and later", "where": "_transition_released_waiting",
+                                    "code": "assert dts.state not in {'forgotten', 'erred'}", "at_cascade_end": False}]
 
 
 def _main(*args: str) -> subprocess.CompletedProcess[str]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from replay.ingest.keys import KeyError_, canonical_key, format_key, key_from_taskstate, key_to_json, parse_user_key
+from replay.ingest.keys import KeyError_, canonical_key, key_from_taskstate, parse_user_key
+from replay.keys import format_key, key_to_json
 
 
 @pytest.mark.parametrize(

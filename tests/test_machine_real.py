@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from replay.ingest import open_trace
-from replay.machine import replay_trace
+from replay.provenance import replay_trace
 from tests.conftest import TRACES, forms_of, trace_files
 
 BUGGY = TRACES / "2024.2.1/seed"
 BUGGY_VALIDATE = TRACES / "2024.2.1/seed-validate"
 
 
-def _summary(path: Path) -> list[tuple[object, ...]]:
-    result = replay_trace(open_trace(path))
+def _summary(path: Path, version: str | None = "2024.2.1") -> list[tuple[object, ...]]:
+    """Each finding as (rule, severity, event, key, culprit, overrode); bare forms told their release."""
+    result = replay_trace(open_trace(path), version)
     rows = []
     for finding in result.findings:
         culprit = finding.culprit
@@ -36,6 +38,7 @@ def _summary(path: Path) -> list[tuple[object, ...]]:
 def test_seed_bug_validate_off(path: Path) -> None:
     assert _summary(path) == [
         ("detour-override", "warning", 17, "g", (17, "g", "waiting"), (16, "erred")),
+        ("waiting-on-erred", "error", 18, "g", (17, "g", "waiting"), (16, "erred")),
         ("dependency-erred-or-forgotten", "error", 18, "g", (17, "g", "waiting"), (16, "erred")),
         ("deadlock", "error", 18, "g", (17, "g", "waiting"), (16, "erred")),
         ("deadlock", "error", 20, "ha", (17, "ha", "waiting"), None),
@@ -48,13 +51,14 @@ def test_seed_bug_validate_on(path: Path) -> None:
     assert rows[:3] == [
         ("detour-override", "warning", 17, "g", (17, "g", "waiting"), (16, "erred")),
         ("unfinished-cascade", "error", 17, "g", (17, "g", "waiting"), (16, "erred")),
-        # what the raising step would have done: g waiting under an erred f
-        ("dependency-erred-or-forgotten", "error", None, "g", (17, "g", "waiting"), (16, "erred")),
+        # what the raising step would have done: the assertion of 2024.2.1 that raised
+        ("waiting-on-erred", "error", None, "g", (17, "g", "waiting"), (16, "erred")),
     ]
-    # ha was left processing on a released g by the aborted cascade
-    assert rows[3][:4] == ("dependency-not-in-memory", "error", 17, "ha")
+    # ha was left processing (since entry 7) on a released g by the aborted cascade
+    assert rows[3] == ("dependency-not-in-memory", "error", 17, "ha", (7, "ha", "processing"), None)
     if path.name.startswith("dump"):
-        assert rows[4][:3] == ("counter-ahead", "error", None)  # transition_counter 19 vs 18 entries
+        # transition_counter 19 vs 18 entries: the transition that raised was applying g: waiting
+        assert rows[4] == ("counter-ahead", "error", 17, "g", (17, "g", "waiting"), (16, "erred"))
     else:
         assert len(rows) == 4
 
@@ -71,7 +75,12 @@ def test_the_culprit_message_names_the_override() -> None:
     ]
 
 
-CLEAN = [path for path in trace_files() if not str(path).startswith(str(TRACES / "2024.2.1/seed"))]
+def _verdict(path: Path) -> str:
+    expected = path.parent / "expected.json"
+    return json.loads(expected.read_text())["verdict"] if expected.exists() else "clean"
+
+
+CLEAN = [path for path in trace_files() if _verdict(path) == "clean"]
 
 
 @pytest.mark.parametrize("path", CLEAN, ids=lambda p: str(p.relative_to(TRACES)))
@@ -115,3 +124,9 @@ def test_detour_steps_and_causes_on_the_seed() -> None:
     assert steps[18].override is not None and steps[18].override.event == 17
     # the queue mirror pops g: waiting after ha's detour without an entry
     assert steps[20].silent == [] and all(s.silent == [] for s in steps[:16])
+
+
+def test_a_bare_log_without_its_release_assumes_no_release_assertion() -> None:
+    rules = [row[0] for row in _summary(BUGGY / "transition_log.msgpack", None)]
+    assert "waiting-on-erred" not in rules
+    assert "dependency-erred-or-forgotten" in rules

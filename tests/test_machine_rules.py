@@ -2,169 +2,244 @@
 
 from __future__ import annotations
 
-from typing import Any
+from replay.machine import RULES, Replayer
+from replay.provenance import replay_trace
+from replay.testing import finding_lines, graph_of, table_of, trace_of
 
-from replay.events import SchedulerTransition, TaskGraph, TaskRecord, Trace, TraceMetadata
-from replay.machine import RULES, replay_trace
-
-
-def _trace(*entries: tuple[Any, ...], graph: TaskGraph | None = None, fmt: str = "log-test", counter: int | None = None) -> Trace:
-    transitions = tuple(
-        SchedulerTransition(key, start, finish, recommendations, stimulus, float(position))
-        for position, (key, start, finish, recommendations, stimulus) in enumerate(entries)
-    )
-    metadata = TraceMetadata(path="hand-made", format=fmt, transition_counter=counter)
-    return Trace(metadata=metadata, transitions=transitions, graph=graph)
+#: b depends on a
+GRAPH = graph_of(b=["a"])
 
 
-def _rules(trace: Trace, version: str | None = "2024.2.1") -> list[tuple[str, int | None, object]]:
-    return [(f.rule, f.event, f.key) for f in replay_trace(trace, version).findings]
-
-
-GRAPH = TaskGraph(
-    source="hand-made",
-    tasks={
-        "a": TaskRecord(key="a", state="memory", dependents=("b",)),
-        "b": TaskRecord(key="b", state="waiting", dependencies=("a",)),
-    },
-)
-
-
-def test_every_rule_has_a_description() -> None:
+def test_every_rule_has_a_description_and_releases() -> None:
     assert all(rule.description and rule.severity in {"error", "warning", "info"} for rule in RULES.values())
+    assert RULES["waiting-on-erred"].releases == "2022.12.0 and later"
+    assert RULES["deadlock"].releases == "every release"
 
 
-def test_waiting_on_an_erred_dependency() -> None:
-    trace = _trace(
+def test_waiting_on_an_erred_dependency_breaks_the_release_assertion() -> None:
+    trace = trace_of(("a", "processing", "erred", {}, "s1"), ("b", "released", "waiting", {}, "s1"), graph=GRAPH)
+    assert finding_lines(trace, "2024.2.1") == [
+        "waiting-on-erred@1 b <- the stimulus b: waiting",
+        "dependency-erred-or-forgotten@1 b <- the stimulus b: waiting",
+        "deadlock@1 b <- the stimulus b: waiting",
+    ]
+    message = replay_trace(trace, "2024.2.1").findings[0].message
+    assert message == (
+        "b went released->waiting while its dependency a is erred; with validate on, 2024.2.1 raises here "
+        "(_transition_released_waiting: assert dts.state not in {'forgotten', 'erred'})"
+    )
+
+
+def test_waiting_on_erred_is_no_precondition_before_2022_12_nor_for_an_unknown_release() -> None:
+    # 2022.11.1 sent such a task to waiting on purpose and recommended it erred next
+    trace = trace_of(
         ("a", "processing", "erred", {}, "s1"),
-        ("b", "released", "waiting", {}, "s1"),
+        ("b", "released", "waiting", {"b": "erred"}, "s1"),
+        ("b", "waiting", "released", {}, "s1"),
+        ("b", "released", "erred", {}, "s1"),
         graph=GRAPH,
     )
-    assert ("dependency-erred-or-forgotten", 1, "b") in _rules(trace)
+    assert finding_lines(trace, "2022.11.1") == []
+    assert finding_lines(trace, None) == []
+    assert finding_lines(trace, "2022.12.0") == ["waiting-on-erred@1 b <- the stimulus b: waiting"]
 
 
-def test_transient_invalid_state_fixed_in_the_same_cascade_is_fine() -> None:
-    trace = _trace(
+def test_transient_invalid_state_of_the_key_fixed_in_the_same_cascade_is_fine() -> None:
+    trace = trace_of(
         ("b", "released", "waiting", {}, "s1"),
         ("a", "processing", "erred", {"b": "erred"}, "s1"),
         ("b", "waiting", "released", {}, "s1"),
         ("b", "released", "erred", {}, "s1"),
         graph=GRAPH,
     )
-    assert _rules(trace) == []
+    assert finding_lines(trace, "2024.2.1") == []
 
 
-def test_processing_without_dependency_in_memory() -> None:
-    trace = _trace(
-        ("a", "memory", "released", {}, "s1"),
-        ("b", "waiting", "processing", {}, "s1"),
+def test_a_dependency_moved_on_later_in_the_cascade_does_not_excuse_the_key() -> None:
+    # b goes waiting under an erred a; a is then released and recomputed, b never moves
+    trace = trace_of(
+        ("a", "processing", "erred", {}, "s0"),
+        ("b", "released", "waiting", {}, "s1"),
+        ("a", "erred", "released", {"a": "waiting"}, "s1"),
+        ("a", "released", "waiting", {}, "s1"),
         graph=GRAPH,
     )
-    rules = _rules(trace)
-    assert ("dependency-not-in-memory", 1, "b") in rules
+    assert finding_lines(trace, "2022.5.0") == ["dependency-erred-or-forgotten@1 b <- the stimulus b: waiting"]
+
+
+def test_started_before_its_dependency_was_in_memory() -> None:
+    trace = trace_of(("a", "memory", "released", {}, "s1"), ("b", "waiting", "processing", {}, "s1"), graph=GRAPH)
+    assert finding_lines(trace, "2024.2.1") == ["started-without-dependencies@1 b <- the stimulus b: processing"]
+    message = replay_trace(trace, "2022.8.0").findings[0].message
+    assert message.endswith(
+        "with validate on, 2022.8.0 raises here (transition_waiting_processing: "
+        "assert all(dts.who_has for dts in ts.dependencies))"
+    )
+
+
+def test_memory_straight_from_waiting_without_dependencies() -> None:
+    trace = trace_of(("a", "memory", "released", {}, "s0"), ("b", "waiting", "memory", {}, "s1"), graph=GRAPH)
+    assert finding_lines(trace, "2022.10.2") == ["memory-without-dependencies@1 b <- the stimulus b: memory"]
+    assert "no validate-mode assertion of 2022.10.2 checks this" in replay_trace(trace, "2022.10.2").findings[0].message
+
+
+def test_a_forgotten_dependency_submitted_again_is_not_forgotten() -> None:
+    # a was forgotten, then submitted again with b: made afresh without an entry, so b's own
+    # recommendation a: waiting says it is released
+    trace = trace_of(
+        ("a", "memory", "forgotten", {}, "s0"),
+        ("b", "released", "waiting", {"a": "waiting"}, "s1"),
+        ("a", "released", "waiting", {"a": "processing"}, "s1"),
+        ("a", "waiting", "processing", {}, "s1"),
+        graph=GRAPH,
+    )
+    assert finding_lines(trace, "2024.2.1") == []
 
 
 def test_dependent_left_processing_reports_the_missing_recommendation() -> None:
-    trace = _trace(
-        ("b", "waiting", "processing", {}, "s0"),
-        ("a", "memory", "released", {}, "s1"),
-        graph=GRAPH,
-    )
-    findings = replay_trace(trace, "2024.2.1").findings
-    finding = next(f for f in findings if f.rule == "dependency-not-in-memory")
-    assert finding.event == 1
-    assert [(m.key, m.state) for m in finding.missing] == [("b", "waiting")]
+    trace = trace_of(("b", "waiting", "processing", {}, "s0"), ("a", "memory", "released", {}, "s1"), graph=GRAPH)
+    assert finding_lines(trace, "2024.2.1") == [
+        "dependency-not-in-memory@1 b <- the stimulus b: processing missing b: waiting"
+    ]
 
 
 def test_forgotten_while_needed() -> None:
-    trace = _trace(
-        ("b", "released", "waiting", {}, "s0"),
-        ("a", "released", "forgotten", {}, "s1"),
-        graph=GRAPH,
+    trace = trace_of(("b", "released", "waiting", {}, "s0"), ("a", "released", "forgotten", {}, "s1"), graph=GRAPH)
+    assert finding_lines(trace, "2024.2.1") == [
+        "dependency-forgotten-while-needed@1 a <- the stimulus a: forgotten",
+        "deadlock@0 b <- the stimulus b: waiting",
+    ]
+
+
+def test_a_run_for_nobody_names_what_started_it() -> None:
+    trace = trace_of(
+        ("x", "waiting", "queued", {}, "s0"),
+        ("y", "processing", "released", {"x": "processing"}, "release"),
+        ("x", "queued", "processing", {}, "release"),
+        ("x", "processing", "memory", {"x": "released"}, "task-finished"),
+        ("x", "memory", "released", {}, "task-finished"),
     )
-    assert ("dependency-forgotten-while-needed", 1, "a") in _rules(trace)
+    assert finding_lines(trace, "2022.12.0") == ["unwanted-run@2 x <- [1] x: processing"]
+
+
+def test_the_first_emitter_of_a_repeated_recommendation_stays_the_cause() -> None:
+    trace = trace_of(
+        ("a", "processing", "memory", {"b": "processing"}, "s1"),
+        ("c", "processing", "memory", {"b": "processing"}, "s1"),
+        ("b", "waiting", "processing", {}, "s1"),
+    )
+    step = replay_trace(trace, "2024.2.1").steps[2]
+    assert step.cause is not None and step.cause.event == 0
 
 
 def test_continuity() -> None:
-    trace = _trace(("x", "released", "waiting", {}, "s1"), ("x", "processing", "memory", {}, "s2"))
-    assert _rules(trace) == [("continuity", 1, "x")]
+    trace = trace_of(("x", "released", "waiting", {}, "s1"), ("x", "processing", "memory", {}, "s2"))
+    assert finding_lines(trace, "2024.2.1") == ["continuity@1 x <- the stimulus x: waiting"]
 
 
 def test_illegal_transition_for_the_release() -> None:
-    trace = _trace(("x", "released", "processing", {}, "s1"))
-    assert _rules(trace, "2024.2.1") == [("illegal-transition", 0, "x")]
+    trace = trace_of(("x", "released", "processing", {}, "s1"))
+    assert finding_lines(trace, "2024.2.1") == ["illegal-transition@0 x <- the stimulus x: processing"]
 
 
 def test_queued_is_illegal_before_queuing_existed() -> None:
-    trace = _trace(("x", "waiting", "queued", {}, "s1"))
-    assert _rules(trace, "2022.5.0") == [("illegal-transition", 0, "x")]
-    assert _rules(trace, "2024.2.1") == []
+    trace = trace_of(("x", "waiting", "queued", {}, "s1"))
+    assert finding_lines(trace, "2022.5.0") == ["illegal-transition@0 x <- the stimulus x: queued"]
+    assert finding_lines(trace, "2024.2.1") == []
 
 
 def test_unknown_state_is_kept_and_reported() -> None:
-    trace = _trace(("x", "released", "levitating", {}, "s1"))
-    assert _rules(trace) == [("unknown-state", 0, "x")]
+    trace = trace_of(("x", "released", "levitating", {}, "s1"))
+    assert finding_lines(trace, "2024.2.1") == ["unknown-state@0 x"]
 
 
 def test_recommendation_replacement_is_the_culprit_with_context() -> None:
-    trace = _trace(
+    trace = trace_of(
         ("a", "processing", "memory", {"b": "processing"}, "s1"),
         ("c", "processing", "memory", {"b": "released"}, "s1"),
         ("b", "waiting", "released", {}, "s1"),
         graph=GRAPH,
     )
-    result = replay_trace(trace, "2024.2.1")
-    step = result.steps[2]
+    step = replay_trace(trace, "2024.2.1").steps[2]
     assert step.cause is not None and (step.cause.event, step.cause.state) == (1, "released")
     assert step.cause.replaced is not None and (step.cause.replaced.event, step.cause.replaced.state) == (0, "processing")
 
 
 def test_unfinished_cascade_names_the_next_pop() -> None:
     # b is known as waiting, so b: processing was due and never logged
-    trace = _trace(
+    trace = trace_of(
         ("b", "released", "waiting", {}, "s0"),
         ("c", "released", "waiting", {}, "s0"),
         ("a", "processing", "memory", {"b": "processing", "c": "processing"}, "s1"),
         ("c", "waiting", "processing", {}, "s1"),
     )
-    findings = replay_trace(trace, "2024.2.1").findings
-    assert [(f.rule, f.event, f.key, f.culprit.event if f.culprit else None) for f in findings] == [
-        ("unfinished-cascade", None, "b", 2)
-    ]
+    assert finding_lines(trace, "2024.2.1") == ["unfinished-cascade@? b <- [2] b: processing"]
+
+
+def test_a_pending_recommendation_for_a_key_a_complete_log_never_showed() -> None:
+    # every key starts from released: the log is complete, so the unseen z was released
+    trace = trace_of(("y", "released", "waiting", {"z": "waiting"}, "s1"))
+    assert finding_lines(trace, "2025.4.1") == ["unfinished-cascade@? z <- [0] z: waiting"]
+    truncated = trace_of(("y", "processing", "memory", {"z": "waiting"}, "s1"))
+    assert finding_lines(truncated, "2025.4.1") == []
 
 
 def test_deadlock_chain() -> None:
-    graph = TaskGraph(
-        source="hand-made",
-        tasks={
-            "f": TaskRecord(key="f", state="erred", dependents=("g",)),
-            "g": TaskRecord(key="g", state="waiting", dependencies=("f",), dependents=("h",)),
-            "h": TaskRecord(key="h", state="waiting", dependencies=("g",)),
-        },
-    )
-    trace = _trace(
+    trace = trace_of(
         ("h", "released", "waiting", {}, "s0"),
         ("g", "released", "waiting", {}, "s0"),
         ("f", "processing", "erred", {}, "s1"),
-        graph=graph,
+        graph=graph_of(g=["f"], h=["g"]),
     )
     messages = [f.message for f in replay_trace(trace, "2024.2.1").findings if f.rule == "deadlock"]
     assert "stuck for ever: h (waiting), which waits on g (waiting), which waits on f (erred)" in messages
 
 
-def test_counter_ahead_of_a_complete_dump_log() -> None:
-    trace = _trace(("x", "released", "waiting", {"x": "processing"}, "s1"), ("x", "waiting", "processing", {}, "s1"),
-                   fmt="dump-msgpack", counter=3)  # fmt: skip
-    assert ("counter-ahead", None, "x") in _rules(trace)
+def test_counter_ahead_names_the_recommendation_that_raised() -> None:
+    trace = trace_of(
+        ("x", "released", "waiting", {"x": "processing", "y": "waiting"}, "s1"),
+        ("x", "waiting", "processing", {}, "s1"),
+        format_name="dump-msgpack", counter=3,
+    )  # fmt: skip
+    assert finding_lines(trace, "2025.4.1") == [
+        "unfinished-cascade@? y <- [0] y: waiting",
+        "counter-ahead@? y <- [0] y: waiting",
+    ]
+
+
+def test_counter_ahead_with_nothing_pending_says_the_culprit_is_unknown() -> None:
+    trace = trace_of(("x", "released", "waiting", {"x": "processing"}, "s1"), ("x", "waiting", "processing", {}, "s1"),
+                     format_name="dump-msgpack", counter=3)  # fmt: skip
+    findings = replay_trace(trace, "2024.2.1").findings
+    assert [(f.rule, f.key, f.stimulus_id, f.culprit) for f in findings] == [("counter-ahead", None, None, None)]
+    assert findings[0].message.endswith("which one raised is unknown")
 
 
 def test_counter_ahead_of_a_truncated_log_is_truncation() -> None:
-    trace = _trace(("x", "waiting", "processing", {}, "s1"), fmt="dump-msgpack", counter=500)
-    assert _rules(trace) == []
+    trace = trace_of(("x", "waiting", "processing", {}, "s1"), format_name="dump-msgpack", counter=500)
+    assert finding_lines(trace, "2024.2.1") == []
+
+
+def test_the_task_table_of_a_dump_is_checked_like_validate_task_state() -> None:
+    table = table_of(
+        leak={"state": "released", "who_wants": (), "waiters": (), "dependents": ()},
+        kept={"state": "memory", "who_wants": ("Client-1",), "waiters": (), "who_has": ("tcp://w1",)},
+        lost={"state": "processing", "who_wants": ("Client-1",), "waiters": (), "processing_on": "tcp://gone",
+              "who_has": ()},
+        orphan={"state": "memory", "who_wants": (), "waiters": (), "who_has": ("tcp://w1",)},
+        stale={"state": "waiting", "who_wants": ("Client-1",), "waiting_on": ("kept",), "who_has": ()},
+    )  # fmt: skip
+    trace = trace_of(("leak", "memory", "released", {}, "s1"), graph=table, workers=["tcp://w1"])
+    assert finding_lines(trace, "2024.2.1") == [
+        "leaked-task@0 leak <- the stimulus leak: released",
+        "unknown-worker@? lost",
+        "leaked-task@? orphan",
+        "waiting-on-available@? stale",
+    ]
 
 
 def test_graph_is_inferred_from_recommendations() -> None:
-    trace = _trace(
+    trace = trace_of(
         ("b", "released", "waiting", {}, "s0"),
         ("a", "processing", "memory", {"b": "processing"}, "s1"),
         ("b", "waiting", "processing", {}, "s1"),
@@ -173,7 +248,7 @@ def test_graph_is_inferred_from_recommendations() -> None:
         ("c", "processing", "memory", {"q": "processing"}, "s3"),
         ("q", "queued", "processing", {}, "s3"),
     )
-    replayer = replay_trace(trace).replayer
-    assert dict(replayer.graph.dependencies_of("b")) == {"a": 1}
+    replayer = Replayer(None).run(trace.iter_transitions())
+    assert dict(replayer.world.graph.dependencies_of("b")) == {"a": 1}
     # a queued task recommended processing is a freed slot, not a dependent
-    assert dict(replayer.graph.dependencies_of("q")) == {}
+    assert dict(replayer.world.graph.dependencies_of("q")) == {}

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from replay.errors import ReplayError
 from replay.ingest import Limits, open_trace
-from replay.machine import replay_trace
+from replay.provenance import replay_trace
 
 SEED = Path(__file__).resolve().parents[1] / "traces" / "2024.2.1" / "seed"
 SEED_FILES = sorted(path for path in SEED.iterdir() if path.name != "meta.json")

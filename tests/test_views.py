@@ -124,7 +124,7 @@ def test_story_shows_requested_cause_and_findings_inline() -> None:
     assert "released → waiting (detour 2/2)" in lines[row]
     assert " erred " in lines[row]  # asked for erred, went waiting
     assert "waiting from [17], over erred" in lines[row]
-    assert "⚠ error dependency-erred-or-forgotten" in lines[row + 2]
+    assert "⚠ error waiting-on-erred" in lines[row + 2]
     assert "── remove_b2 ──" in out
 
 

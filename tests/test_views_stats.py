@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from replay.ingest import DEFAULT_LIMITS, open_trace
-from replay.machine import replay_trace
+from replay.provenance import replay_trace
 from replay.stats import NO_STIMULUS, cascades_of, key_prefix, run_stats, state_spans, stimulus_kind
 from tests.conftest import TRACES
 

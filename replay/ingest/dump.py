@@ -6,6 +6,7 @@ one only with the parts replay uses); this module turns that dict into records.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from replay.errors import UnreadableInputError
@@ -101,8 +102,36 @@ def task_graph(tasks: Any, path: str) -> TaskGraph | None:
             state=state if isinstance(state, str) else "unknown",
             dependencies=_referenced_keys(fields.get("dependencies")),
             dependents=_referenced_keys(fields.get("dependents")),
+            who_wants=_names(fields, "who_wants", _CLIENT_REPR),
+            waiters=_referenced_keys(fields.get("waiters")) if "waiters" in fields else None,
+            waiting_on=_referenced_keys(fields.get("waiting_on")) if "waiting_on" in fields else None,
+            processing_on=next(iter(_names(fields, "processing_on", _WORKER_REPR) or ()), None),
+            who_has=_names(fields, "who_has", _WORKER_REPR),
         )
     return TaskGraph.model_construct(source="dump", tasks=rows)
+
+
+#: ``<Client 'Client-1180…'>`` and ``<WorkerState 'tcp://127.0.0.1:45895', name: …>``: the name or address
+_CLIENT_REPR = re.compile(r"^<Client '([^']*)'>$")
+_WORKER_REPR = re.compile(r"^<WorkerState '([^']*)'")
+
+
+def _names(fields: dict[str, Any], name: str, pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Client names or worker addresses from a field of reprs (None when absent or not understood).
+
+    A dump writes an empty set as null, a single object as its repr, a set as a list of them.
+    """
+    if name not in fields:
+        return None
+    value = fields[name]
+    texts = value if isinstance(value, list | tuple) else () if value is None else (value,)
+    names = []
+    for text in texts:
+        match = pattern.match(text) if isinstance(text, str) else None
+        if match is None:
+            return None  # a repr of another era: unknown rather than wrong
+        names.append(match.group(1))
+    return tuple(names)
 
 
 def _referenced_keys(reprs: Any) -> tuple[Any, ...]:

@@ -120,18 +120,6 @@ def key_from_taskstate(text: str) -> tuple[Key, str] | None:
     return key, match.group("state")
 
 
-def format_key(key: Key) -> str:
-    """How a key is shown and typed: strings bare, anything else as its repr."""
-    return key if isinstance(key, str) else repr(key)
-
-
-def key_to_json(key: Key) -> Any:
-    """A key as JSON: string, number, or array for a tuple."""
-    if isinstance(key, tuple):
-        return [key_to_json(part) for part in key]
-    return key
-
-
 def parse_user_key(text: str, known: set[Key] | None = None) -> Key:
     """A key typed on the command line: ``g``, ``5``, ``"('x', 0)"``, or JSON ``["x", 0]``."""
     if known is not None and text in known:

@@ -18,12 +18,14 @@ import msgpack
 
 from replay.errors import LimitExceededError, UnreadableInputError
 from replay.ingest.limits import Limits, open_bytes, size_text
-from replay.ingest.records import ReadLog, entry_fields, paused_gc, scheduler_transitions
+from replay.ingest.records import ReadLog, entry_fields, scheduler_transitions
 
 #: Scheduler fields of a dump that replay reads; the rest is skipped unread.
 SCHEDULER_FIELDS = frozenset({"transition_log", "tasks", "transition_counter", "address", "workers", "id"})
 #: Task-table fields replay reads.
-TASK_FIELDS = frozenset({"key", "state", "dependencies", "dependents"})
+TASK_FIELDS = frozenset(
+    {"key", "state", "dependencies", "dependents", "who_wants", "waiters", "waiting_on", "processing_on", "who_has"}
+)
 
 _UNPACK_ERRORS = (
     msgpack.exceptions.ExtraData,
@@ -180,8 +182,7 @@ def read_dump_parts(path: Path, limits: Limits, *, worker_logs: bool) -> dict[st
     """The parts of a msgpack dump replay uses, as a slim dict of the dump's own shape."""
     cursor = MsgpackCursor(path, limits)
     try:
-        with paused_gc():  # hundreds of thousands of acyclic tuples: the collector only slows it
-            return _dump_parts(cursor, worker_logs=worker_logs)
+        return _dump_parts(cursor, worker_logs=worker_logs)
     finally:
         cursor.close()
 

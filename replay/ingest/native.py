@@ -26,8 +26,9 @@ from replay.events import (
     WorkerRecord,
     worker_records_adapter,
 )
-from replay.ingest.keys import KeyError_, canonical_key, key_to_json
+from replay.ingest.keys import KeyError_, canonical_key
 from replay.ingest.records import scheduler_transitions
+from replay.keys import key_to_json
 
 FORMAT_NAME = "replay-trace"
 FORMAT_VERSION = 1
@@ -60,6 +61,30 @@ def worker_record_document(record: WorkerRecord) -> dict[str, Any]:
     return {"worker_record": document}
 
 
+#: The task table's bookkeeping fields, and whether each holds keys (else names).
+_BOOKKEEPING = {"who_wants": False, "waiters": True, "waiting_on": True, "processing_on": False, "who_has": False}
+
+
+def _bookkeeping_document(task: TaskRecord) -> dict[str, Any]:
+    """The bookkeeping fields a task record carries, as JSON (absent ones left out)."""
+    document: dict[str, Any] = {}
+    for name, holds_keys in _BOOKKEEPING.items():
+        value = getattr(task, name)
+        if value is not None:
+            document[name] = [key_to_json(key) for key in value] if holds_keys else value
+    return document
+
+
+def _bookkeeping_fields(task: dict[str, Any]) -> dict[str, Any]:
+    """The bookkeeping fields of an exported task record, keys made canonical."""
+    fields: dict[str, Any] = {}
+    for name, holds_keys in _BOOKKEEPING.items():
+        if name in task:
+            value = task[name]
+            fields[name] = tuple(canonical_key(key) for key in value) if holds_keys else value
+    return fields
+
+
 def header_document(trace: Trace) -> dict[str, Any]:
     """Everything but the records."""
     graph = None
@@ -72,6 +97,7 @@ def header_document(trace: Trace) -> dict[str, Any]:
                     "state": task.state,
                     "dependencies": [key_to_json(key) for key in task.dependencies],
                     "dependents": [key_to_json(key) for key in task.dependents],
+                    **_bookkeeping_document(task),
                 }
                 for task in trace.graph.tasks.values()
             ],
@@ -160,6 +186,7 @@ def header_parts(header: dict[str, Any], path: str) -> tuple[TraceMetadata, Task
                     state=task["state"],
                     dependencies=tuple(canonical_key(k) for k in task.get("dependencies", [])),
                     dependents=tuple(canonical_key(k) for k in task.get("dependents", [])),
+                    **_bookkeeping_fields(task),
                 )
                 tasks[record.key] = record
             graph = TaskGraph(source=header["graph"].get("source", "dump"), tasks=tasks)

@@ -6,10 +6,8 @@ Dirty-data repair lives here and in :mod:`replay.ingest.keys`, nowhere else.
 from __future__ import annotations
 
 import functools
-import gc
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
@@ -134,32 +132,31 @@ def scheduler_transition_batches(
     numbered: set[Any] = set()
     spelled: dict[str, Key] = {}
     while True:
-        with paused_gc():
-            batch: list[Any] = []
-            if _take_plain(iterator, known, numbered, spelled, batch):
-                if not batch:
-                    return
-                records = list(map(_new_transition, batch))
-            else:
-                usual = batch[:-1]
-                remaining = BATCH_SIZE - len(batch)
-                rest = itertools.chain(batch[-1:], islice(iterator, remaining))
-                start = index + len(usual)
-                rows: list[tuple[Any, ...]] = []
-                try:
-                    for number, raw in enumerate(rest, start):
-                        rows.append(scheduler_entry_row(raw, number, path))
-                except UnreadableInputError:
-                    _validated(rows, start, path)  # an earlier entry's error comes first
-                    raise
-                records = list(map(_new_transition, usual))
-                records.extend(_validated(rows, start, path))
-                del usual, rest
-            del batch
-            if len(known) + len(numbered) + len(spelled) > MAX_KNOWN_KEYS:
-                known.clear()  # a long stream of fresh keys: keep the memory bounded
-                numbered.clear()
-                spelled.clear()
+        batch: list[Any] = []
+        if _take_plain(iterator, known, numbered, spelled, batch):
+            if not batch:
+                return
+            records = list(map(_new_transition, batch))
+        else:
+            usual = batch[:-1]
+            remaining = BATCH_SIZE - len(batch)
+            rest = itertools.chain(batch[-1:], islice(iterator, remaining))
+            start = index + len(usual)
+            rows: list[tuple[Any, ...]] = []
+            try:
+                for number, raw in enumerate(rest, start):
+                    rows.append(scheduler_entry_row(raw, number, path))
+            except UnreadableInputError:
+                _validated(rows, start, path)  # an earlier entry's error comes first
+                raise
+            records = list(map(_new_transition, usual))
+            records.extend(_validated(rows, start, path))
+            del usual, rest
+        del batch
+        if len(known) + len(numbered) + len(spelled) > MAX_KNOWN_KEYS:
+            known.clear()  # a long stream of fresh keys: keep the memory bounded
+            numbered.clear()
+            spelled.clear()
         index += len(records)
         yield records
 
@@ -273,24 +270,6 @@ def _is_plain(row: tuple[Any, ...]) -> bool:
         and (stimulus_id is None or type(stimulus_id) is str)
         and (timestamp is None or type(timestamp) is float)
     )
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """The cyclic garbage collector off for a block (left off if it already was).
-
-    What survives the block is moved to the permanent generation (``gc.freeze``) before
-    the collector comes back: otherwise its first pass would traverse every record just
-    built. Records are acyclic, so reference counting still frees them.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.freeze()
-            gc.enable()
 
 
 def entry_fields(raw_entries: Sequence[Any]) -> int | None:

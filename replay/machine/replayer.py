@@ -1,80 +1,72 @@
 """The instrumented replay of a scheduler transition log.
 
-The scheduler logs outcomes, not inputs. This module re-derives, entry by entry, what
-asked for each transition by mirroring the scheduler's pending-recommendation dict:
+The scheduler logs outcomes, not inputs. The replay re-derives, entry by entry, what
+asked for each transition (:mod:`~replay.machine.mirror`), keeps every key's state
+(:mod:`~replay.machine.world`) and runs the rules (:mod:`~replay.machine.rules`) when
+they apply:
 
-* an entry's recommendations are merged into the pending dict (``dict.update``: a later
-  recommendation for a key replaces the earlier one and keeps its place);
-* the scheduler pops last-in-first-out; a pop that would log nothing (the key is already
-  in that state, or forgotten) leaves no entry, so such pops are resolved silently;
-* the stimulus's own recommendations are never logged, so an entry for a key with
-  nothing pending is a *stimulus root*, and an entry may come from a recommendation
-  deeper in the dict than LIFO suggests (it kept the place of an unseen root one);
-* ``X->released`` logged for a request other than ``released`` is the first half of an
-  implicit detour; the next entry for the key, ``released->Y``, is the second half and
-  repeats the first half's recommendations. Where an unknown request reads equally well
-  as a direct release followed by the key's own recommendation, the pair is read as a
-  detour whenever the second half repeats the first half's recommendations.
+* at each entry: is it possible (continuity, the release's table, state names), and
+  does it break a precondition the scheduler asserts (or should) at that transition;
+* when a step puts a key and a neighbour in a bad state: a suspicion, which counts once
+  the cascade ends if the key that had to move took no further step;
+* at the end of each cascade: recommendations never applied (a transition raised);
+* at the end of the trace: deadlocks; for a dump, its task table and its counter.
 
-Invariants are checked as the states change, but a violation only counts once the
-cascade settles (the stimulus ends): a pending recommendation may still fix it. It is
-then reported at the entry that created it.
+Implicit detours through ``released``: ``X->released`` logged for a request other than
+``released`` is the first half of a detour; the next entry for the key, ``released->Y``,
+is the second half and repeats the first half's recommendations. Where an unknown
+request reads equally well as a direct release followed by the key's own
+recommendation, the pair is read as a detour whenever the second half repeats the first
+half's recommendations.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import MappingProxyType
 
-from replay.events import SCHEDULER_STATES, Key, SchedulerTransition, TaskGraph
-from replay.ingest.keys import format_key
-from replay.machine.graph import RELATIONS, Graph
+from replay.events import SCHEDULER_STATES, Key, SchedulerTransition, TaskGraph, TaskRecord
+from replay.keys import format_key
+from replay.machine.graph import RELATIONS
+from replay.machine.mirror import QueueMirror
+from replay.machine.rules import log, transitions
+from replay.machine.rules.base import Violation
+from replay.machine.rules.dump import check_task_table
+from replay.machine.rules.end import check_deadlocks
+from replay.machine.rules.states import DEPENDENCY_ERRED_OR_FORGOTTEN, STATE_RULES, StateRule, Suspect
 from replay.machine.steps import DETOUR_INNER, DETOUR_OUTER, NO_OP, STEP, Recommendation, Step
-from replay.machine.tables import TABLES, TransitionTable, table_for
+from replay.machine.world import ACTIVE, BAD_DEPENDENCY, World
 from replay.releases import Release
 
-ACTIVE = frozenset({"waiting", "queued", "processing", "no-worker"})
-NEEDS_MEMORY = frozenset({"processing", "queued"})
-BAD_DEPENDENCY = frozenset({"erred", "forgotten"})
-#: Every pair any release ever had: the check when the release is unknown, so that
-#: assuming a release never turns a clean trace red.
-ANY_RELEASE_PAIRS = frozenset().union(*(table.pairs for table in TABLES))
-#: Forgotten keys remembered for continuity and dependency checks, oldest dropped first.
-MAX_FORGOTTEN = 200_000
-#: Log lengths that mean "the deque was full": a log this long is truncated, not complete.
-CONFIGURED_LOG_LENGTHS = frozenset({1000, 100_000})
-_NONE: Mapping[Key, int | None] = {}
+Pair = tuple[str, str]
+
+#: For each (start, finish), the state rules a step of that pair can break.
+STATE_TRIGGERS: dict[Pair, tuple[StateRule, ...]] = {
+    (start, finish): rules
+    for start in SCHEDULER_STATES
+    for finish in SCHEDULER_STATES
+    if (rules := tuple(rule for rule in STATE_RULES if rule.triggered_by(start, finish)))
+}
+_NO_PRECONDITIONS: tuple[transitions.Precondition, ...] = ()
 
 
-@dataclass(slots=True)
-class Violation:
-    """A broken rule, before provenance names its culprit."""
+@dataclass(frozen=True, slots=True)
+class MachineResult:
+    """What one replay found, and the state it ended in; nothing here changes afterwards."""
 
-    rule: str
-    key: Key
-    event: int | None
-    stimulus_id: str | None
-    message: str
-    #: the step whose cause chain explains it
-    step: Step | None = None
-    #: or the recommendation to blame directly (failures the log cannot show)
-    recommendation: Recommendation | None = None
-    missing: list[tuple[Key, str]] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Suspect:
-    rule: str
-    key: Key
-    related: Key
-    step: Step
-    #: a dependent that lost its dependency without being recommended anything
-    missing_check: bool = False
+    release: Release | None
+    #: the transition table checked against, in words
+    table: str
+    events: int
+    steps: tuple[Step, ...]
+    violations: tuple[Violation, ...]
+    #: every key's state at the end (forgotten keys only within the replay's window)
+    final_states: Mapping[Key, str]
 
 
 class Replayer:
-    """Feed entries in log order with :meth:`feed`, then call :meth:`finish`."""
+    """Feed entries in log order with :meth:`feed_all`, then call :meth:`finish`."""
 
     def __init__(
         self,
@@ -83,53 +75,50 @@ class Replayer:
         *,
         keep_steps: bool = True,
     ) -> None:
-        self.release = release
-        self.table: TransitionTable | None = table_for(release) if release is not None else None
-        self.legal_pairs = self.table.pairs if self.table is not None else ANY_RELEASE_PAIRS
-        self.graph = Graph.from_task_graph(task_graph)
-        self.states: dict[Key, str] = {}
-        self.last_step: dict[Key, Step] = {}
-        self.received: dict[Key, int] = {}
-        #: insertion-ordered, evicted oldest first in O(1) (a plain dict's ``next(iter())`` after
-        #: many deletions from its front scans the holes: quadratic on long traces)
-        self.forgotten: OrderedDict[Key, None] = OrderedDict()
-        self.pending: dict[Key, Recommendation] = {}
+        self.world = World(release, task_graph)
+        self.mirror = QueueMirror(self.world, detail=keep_steps, on_unknown_state=self._unknown_recommended)
+        #: a dump's task table: the state of keys the log never showed, and a check of its own
+        self.dump_tasks: Mapping[Key, TaskRecord] = (
+            task_graph.tasks if task_graph is not None and task_graph.source == "dump" else {}
+        )
+        self.preconditions = transitions.preconditions_for(release)
         self.open_detour: Step | None = None
-        self.suspects: dict[tuple[str, Key], _Suspect] = {}
+        self.suspects: dict[tuple[str, Key], Suspect] = {}
         self.violations: list[Violation] = []
+        #: the last cascade that raised: its blamed recommendation explains a counter ahead
+        self.last_unfinished: Violation | None = None
         self.steps: list[Step] | None = [] if keep_steps else None
-        #: keep what each step emitted, replaced and popped silently (for the views; not for findings)
         self.detail = keep_steps
         self.group = -1
         self.stimulus: str | None = None
         self.count = 0
+        #: every key's first entry so far started from released: the log is complete
         self.first_starts_released = True
         self.unknown_states: set[str] = set()
 
     # ------------------------------------------------------------------ feeding
 
-    def run(self, transitions: Iterable[SchedulerTransition]) -> Replayer:
+    def run(self, transitions_in_order: Iterable[SchedulerTransition]) -> Replayer:
         """Feed every entry and finish."""
-        self.feed_all(transitions)
+        self.feed_all(transitions_in_order)
         self.finish()
         return self
 
-    def feed(self, transition: SchedulerTransition) -> None:
-        """Replay one entry."""
-        self.feed_all((transition,))
-
-    def feed_all(self, transitions: Iterable[SchedulerTransition]) -> None:
+    def feed_all(self, transitions_in_order: Iterable[SchedulerTransition]) -> None:
         """Replay entries in log order.
 
         One loop with the usual case inline (a legal step that continues the key's
         last state): a method call per entry and per helper would cost more than the
         replay itself. Anything unusual goes through :meth:`_unusual`.
         """
-        states = self.states
-        pending = self.pending
-        last_step = self.last_step
-        legal_pairs = self.legal_pairs
-        push = self._push
+        world = self.world
+        states = world.states
+        last_step = world.last_step
+        legal_pairs = world.legal_pairs
+        pending = self.mirror.pending
+        pop_cause = self.mirror.pop_cause
+        push = self.mirror.push
+        preconditions = self.preconditions
         enter = self._enter
         steps = self.steps
         detail = self.detail
@@ -137,7 +126,7 @@ class Replayer:
         group = self.group
         count = self.count
         try:
-            for transition in transitions:
+            for transition in transitions_in_order:
                 index = count
                 count += 1
                 key, start, finish, own, stimulus_id, _ = transition
@@ -163,7 +152,7 @@ class Replayer:
                         pending[top_key] = top
                         if detail:
                             silent = []
-                        cause = self._pop_cause(key, silent)
+                        cause = pop_cause(key, silent)
                 requested = None if cause is None else cause.state
                 legal = (start, finish) in legal_pairs
                 if (
@@ -177,11 +166,14 @@ class Replayer:
                     steps.append(step)
                 if start != "released" and key not in states:
                     self.first_starts_released = False
-                last_step[key] = step
                 if not legal:
-                    self._check_legal(step, start, finish, requested)
+                    self._report(log.check_legal(world, step, start, finish, requested))
                 if own:
                     push(step, own.items(), index, relations=RELATIONS.get((start, finish)))
+                checks = preconditions.get((start, finish), _NO_PRECONDITIONS)
+                if checks or (finish == "memory" and own):
+                    self._at_transition(step, start, finish, own, checks)
+                last_step[key] = step
                 enter(step, start, finish)
         finally:
             self.count = count
@@ -192,9 +184,40 @@ class Replayer:
             inner, self.open_detour = self.open_detour, None
             self._abandon_detour(inner, at_end=True)
         self._close_group(at_end=True)
-        self._check_deadlocks()
+        self.violations.extend(check_deadlocks(self.world))
+
+    def check_dump(self, transition_counter: int | None, workers: Iterable[str] = ()) -> None:
+        """Compare a dump's own task table and counter with the replay."""
+        if self.dump_tasks:
+            reported = {(violation.rule.name, violation.key) for violation in self.violations}
+            self.violations.extend(check_task_table(self.world, self.dump_tasks, frozenset(workers), reported))
+        self._report(log.check_counter(self.count, transition_counter, self.first_starts_released, self.last_unfinished))
+
+    def result(self) -> MachineResult:
+        """The replay's findings and final state, frozen."""
+        table = self.world.table.label if self.world.table is not None else "any release's table"
+        return MachineResult(
+            release=self.world.release,
+            table=table,
+            events=self.count,
+            steps=tuple(self.steps or ()),
+            violations=tuple(self.violations),
+            final_states=MappingProxyType(dict(self.world.states)),
+        )
 
     # ------------------------------------------------------------------ one entry
+
+    def _report(self, violation: Violation | None) -> None:
+        if violation is not None:
+            self.violations.append(violation)
+
+    def _record(self, step: Step) -> None:
+        if self.steps is not None:
+            self.steps.append(step)
+        key = step.key
+        if key not in self.world.states and step.transition.start != "released":
+            self.first_starts_released = False
+        self.world.last_step[key] = step
 
     def _unusual(
         self,
@@ -206,16 +229,29 @@ class Replayer:
     ) -> bool:
         """Check an entry off the usual path; True when it opened a detour (nothing more to do now)."""
         _, start, finish, _, _, _ = transition
-        self._check_continuity(index, transition)
+        self._report(log.check_continuity(self.world, index, transition))
         if start not in SCHEDULER_STATES or finish not in SCHEDULER_STATES:
-            self._unknown_state(index, transition)
+            for state in (start, finish):
+                self._unknown_state(transition.key, index, transition.stimulus_id, state, "state")
         if finish == "released" and start != "released" and requested != "released":
             step = Step(index, transition, self.group, cause, requested, DETOUR_INNER, silent=silent)
             self._record(step)
-            self._check_override(step)
+            self._report(log.check_override(step))
             self.open_detour = step
             return True
         return False
+
+    def _at_transition(
+        self, step: Step, start: str, finish: str, own: Mapping[Key, str], checks: tuple[transitions.Precondition, ...]
+    ) -> None:
+        """The rules checked at one transition, before the key's new state is entered."""
+        world = self.world
+        for precondition, dependency, state in transitions.check_preconditions(world, checks, step.key, start, finish):
+            self.violations.append(
+                transitions.precondition_violation(world, step, start, finish, precondition, dependency, state)
+            )
+        if finish == "memory" and start == "processing":
+            self._report(transitions.check_unwanted_run(world, step, own))
 
     def _is_second_half(self, inner: Step, transition: SchedulerTransition) -> bool:
         if transition.key != inner.key or transition.start != "released":
@@ -238,417 +274,132 @@ class Replayer:
         step = Step(index, transition, inner.group, inner.cause, requested, DETOUR_OUTER, override=override)
         self._enter(inner, inner.transition.start, "released")
         self._record(step)
-        self._check_continuity(index, transition)
-        self._check_legal(step, "released", transition.finish, requested)
+        self._report(log.check_continuity(self.world, index, transition))
+        self._report(log.check_legal(self.world, step, "released", transition.finish, requested))
         # The second half repeats the first half's recommendations: each is credited to
         # the half whose own step made it, and is pushed once.
         merged = transition.recommendations
         first_half = [(k, s) for k, s in merged.items() if inner_recommendations.get(k) == s]
         second_half = [(k, s) for k, s in merged.items() if inner_recommendations.get(k) != s]
-        self.graph.infer(inner.index, key, inner.transition.start, "released", inner_recommendations.items(), self.states)
-        self._push(inner, first_half, inner.index, into=step)
-        self._push(step, second_half, index, relations=RELATIONS.get(("released", transition.finish)))
+        world = self.world
+        world.graph.infer(inner.index, key, inner.transition.start, "released", inner_recommendations.items(), world.states)
+        self.mirror.push(inner, first_half, inner.index, into=step)
+        self.mirror.push(step, second_half, index, relations=RELATIONS.get(("released", transition.finish)))
+        checks = self.preconditions.get(("released", transition.finish), _NO_PRECONDITIONS)
+        if checks:
+            self._at_transition(step, "released", transition.finish, merged, checks)
         self._enter(step, "released", transition.finish)
 
     def _abandon_detour(self, inner: Step, *, at_end: bool = False) -> None:
         """A first half with no second half: a direct release, or a detour that raised."""
-        key = inner.key
+        start = inner.transition.start
         if inner.requested is None:
             inner.role = STEP
-            self._check_legal(inner, inner.transition.start, "released", None)
+            self._report(log.check_legal(self.world, inner, start, "released", None))
             own = inner.transition.recommendations
-            self._push(inner, own.items(), inner.index, relations=RELATIONS.get((inner.transition.start, "released")))
-            self._enter(inner, inner.transition.start, "released")
+            self.mirror.push(inner, own.items(), inner.index, relations=RELATIONS.get((start, "released")))
+            self._enter(inner, start, "released")
             return
-        self._enter(inner, inner.transition.start, "released")
+        self._enter(inner, start, "released")
+        received = self.world.received
         for recommended in inner.transition.recommendations:
-            self.received[recommended] = inner.index  # emitted, then lost with the exception
-        own_state = inner.transition.recommendations.get(key)
+            received[recommended] = inner.index  # emitted, then lost with the exception
+        own_state = inner.transition.recommendations.get(inner.key)
         target = own_state if own_state is not None else inner.requested
-        blamed = self._detour_blame(inner)
-        where = "the trace ends there" if at_end else "the cascade went on without it"
-        self.violations.append(
-            Violation(
-                "unfinished-cascade", key, inner.index, inner.stimulus_id,
-                f"{format_key(key)} left {inner.transition.start} for released (entry {inner.index}) to serve "
-                f"{format_key(key)}: {inner.requested}, but the detour's second step (released->{target}) was "
-                f"never logged and {where}: it raised",
-                recommendation=blamed,
-            )
-        )  # fmt: skip
-        self._hypothetical(key, target, blamed, inner.stimulus_id)
+        blamed = log.detour_blame(inner)
+        self._unfinished(log.unfinished_detour(inner, target, blamed, at_end=at_end))
+        self._hypothetical(inner.key, "released", target, blamed, inner.stimulus_id)
         # The scheduler's loop died with the exception: what was pending was never applied.
-        self.pending.clear()
+        self.mirror.pending.clear()
 
-    def _detour_blame(self, inner: Step) -> Recommendation:
-        """The recommendation a half-done detour was serving (its own override first)."""
-        key = inner.key
-        own_state = inner.transition.recommendations.get(key)
-        request = inner.cause
-        if own_state is not None and own_state != inner.requested:
-            return Recommendation(key, own_state, inner.index, replaced=request)
-        if request is not None:
-            return request
-        return Recommendation(key, inner.requested or "released", None)
-
-    # ------------------------------------------------------------------ the pending dict
-
-    def _pop_cause(self, key: Key, silent: list[Recommendation] | None) -> Recommendation | None:
-        pending = self.pending
-        states = self.states
-        while pending:
-            top_key, top = pending.popitem()
-            if top_key == key:
-                return top
-            current = states.get(top_key)
-            if current == top.state or current == "forgotten":
-                if silent is not None:
-                    silent.append(top)
-                continue
-            pending[top_key] = top  # it was last; putting it back keeps it last
-            break
-        return pending.pop(key, None)
-
-    def _push(
-        self,
-        step: Step,
-        recommendations: Iterable[tuple[Key, str]],
-        emitter: int,
-        *,
-        into: Step | None = None,
-        relations: Mapping[str, str] | None = None,
-    ) -> None:
-        """Merge recommendations into the pending dict; with ``relations`` (the emitting step's
-        row of ``RELATIONS``), also add the graph edges they imply, in the same pass."""
-        pending = self.pending
-        received = self.received
-        detail = self.detail
-        target = into if into is not None else step
-        own_key = step.key
-        for key, state in recommendations:
-            if relations is not None:
-                relation = relations.get(state)
-                if relation is not None:  # Graph.add ignores a key's edge to itself
-                    self.graph.add_inferred(emitter, own_key, key, state, relation, self.states)
-            old = pending.get(key)
-            if old is None:
-                recommendation = Recommendation(key, state, emitter, None)
-            elif old.state != state:
-                recommendation = Recommendation(key, state, emitter, old)
-                if detail:
-                    target.add_replaced(old)
-            else:
-                recommendation = Recommendation(key, state, emitter, old.replaced)
-            pending[key] = recommendation
-            if detail:
-                step.add_emitted(recommendation)
-            received[key] = emitter
-            if state not in SCHEDULER_STATES:
-                self._unknown_recommended(step, state)
-
-    def _close_group(self, *, at_end: bool = False) -> None:
-        """The stimulus is over: nothing pending may be left, suspects become violations."""
-        pending = self.pending
-        states = self.states
-        leftovers = []
-        while pending:
-            _, recommendation = pending.popitem()
-            current = states.get(recommendation.key)
-            if current is None or current == recommendation.state or current == "forgotten":
-                continue  # satisfied, gone, or a key the log never showed
-            leftovers.append(recommendation)
-        if leftovers:
-            first = leftovers[0]
-            where = "the trace ends" if at_end else "the next stimulus starts"
-            self.violations.append(
-                Violation(
-                    "unfinished-cascade", first.key, None, self.stimulus,
-                    f"{where} with {len(leftovers)} recommendation(s) never applied; next would have been "
-                    f"{format_key(first.key)}: {states.get(first.key)} -> {first.state}"
-                    f"{'' if first.event is None else f' (from entry {first.event})'}: it most likely raised",
-                    recommendation=first,
-                )
-            )  # fmt: skip
-            self._hypothetical(first.key, first.state, first, self.stimulus)
-        self._settle()
-
-    # ------------------------------------------------------------------ checks
-
-    def _record(self, step: Step) -> None:
-        if self.steps is not None:
-            self.steps.append(step)
-        key = step.key
-        if key not in self.states and step.transition.start != "released":
-            self.first_starts_released = False
-        self.last_step[key] = step
-
-    def _check_continuity(self, index: int, transition: SchedulerTransition) -> None:
-        key = transition.key
-        known = self.states.get(key)
-        if known is None or known == transition.start:
-            return
-        if known == "forgotten" and transition.start == "released":
-            return  # a forgotten key submitted again starts afresh
-        self.violations.append(
-            Violation(
-                "continuity", key, index, transition.stimulus_id,
-                f"{format_key(key)} {transition.start}->{transition.finish} but the log last left it {known}",
-                step=self.last_step.get(key),
-            )
-        )  # fmt: skip
-
-    def _check_legal(self, step: Step, start: str, finish: str, requested: str | None) -> None:
-        pairs = self.legal_pairs
-        if (start, finish) in pairs or (requested is not None and (start, requested) in pairs):
-            return
-        if start == finish and (step.key in step.transition.recommendations or requested is None):
-            return  # a no-op whose real decision is in its recommendations
-        if start not in SCHEDULER_STATES or finish not in SCHEDULER_STATES:
-            return  # reported as unknown-state already
-        release = self.table.label if self.table is not None else "any release"
-        asked = f" (asked for {requested})" if requested not in (None, finish) else ""
-        self.violations.append(
-            Violation(
-                "illegal-transition", step.key, step.index, step.stimulus_id,
-                f"{format_key(step.key)} {start}->{finish}{asked} is not a transition of {release}",
-                step=step,
-            )
-        )  # fmt: skip
-
-    def _check_override(self, inner: Step) -> None:
-        key = inner.key
-        own_state = inner.transition.recommendations.get(key)
-        if own_state is None or inner.requested is None or own_state == inner.requested:
-            return
-        self.violations.append(
-            Violation(
-                "detour-override", key, inner.index, inner.stimulus_id,
-                f"{format_key(key)} was asked to go {inner.transition.start}->{inner.requested}; the detour "
-                f"through released recommended {format_key(key)}: {own_state} on its way, which replaces "
-                f"the request",
-                recommendation=Recommendation(key, own_state, inner.index, replaced=inner.cause),
-            )
-        )  # fmt: skip
-
-    def _unknown_state(self, index: int, transition: SchedulerTransition) -> None:
-        for state in (transition.start, transition.finish):
-            if state not in SCHEDULER_STATES and state not in self.unknown_states:
-                self.unknown_states.add(state)
-                self.violations.append(
-                    Violation(
-                        "unknown-state", transition.key, index, transition.stimulus_id,
-                        f"state {state!r} is not a scheduler state of any release",
-                    )
-                )  # fmt: skip
-
-    def _unknown_recommended(self, step: Step, state: str) -> None:
-        if state not in self.unknown_states:
-            self.unknown_states.add(state)
-            self.violations.append(
-                Violation(
-                    "unknown-state", step.key, step.index, step.stimulus_id,
-                    f"recommended state {state!r} is not a scheduler state of any release",
-                )
-            )  # fmt: skip
+    # ------------------------------------------------------------------ states
 
     def _enter(self, step: Step, start: str, finish: str) -> None:
         """Update the key's state and note what its new state might break."""
         key = step.key
-        self.states[key] = finish
-        if finish in ACTIVE and key in self.graph.dependencies:
-            self._check_dependencies(step, finish)
-        if finish in BAD_DEPENDENCY or start == "memory":
-            self._left(step, start, finish)
-
-    def _check_dependencies(self, step: Step, finish: str) -> None:
-        """A key became active: its dependencies must not be erred or forgotten (nor elsewhere than memory)."""
-        key = step.key
-        states = self.states
-        for dependency in self.graph.dependencies.get(key, _NONE):
-            dependency_state = states.get(dependency)
-            if dependency_state in BAD_DEPENDENCY:
-                self._suspect("dependency-erred-or-forgotten", key, dependency, step)
-            elif finish in NEEDS_MEMORY and dependency_state not in (None, "memory"):
-                self._suspect("dependency-not-in-memory", key, dependency, step)
-
-    def _left(self, step: Step, start: str, finish: str) -> None:
-        """A key erred, was forgotten or left memory: what that breaks for its dependents."""
-        key = step.key
+        world = self.world
+        world.states[key] = finish
+        rules = STATE_TRIGGERS.get((start, finish))
+        if rules is not None:
+            suspects = self.suspects
+            for rule in rules:
+                for suspect in rule.suspects(world, step, start, finish):
+                    suspects.setdefault((rule.rule.name, suspect.key), suspect)
         if finish == "forgotten":
-            self._forget(key)
-        dependents = self.graph.dependents.get(key)
-        if not dependents:
-            return
-        states = self.states
-        if finish in BAD_DEPENDENCY:
-            rule = "dependency-erred-or-forgotten" if finish == "erred" else "dependency-forgotten-while-needed"
-            for dependent in dependents:
-                if states.get(dependent) in ACTIVE:
-                    if finish == "erred":
-                        self._suspect(rule, dependent, key, step)
-                    else:
-                        self._suspect(rule, key, dependent, step)
-        if start == "memory" and finish != "memory":
-            for dependent in dependents:
-                if states.get(dependent) in NEEDS_MEMORY:
-                    self._suspect("dependency-not-in-memory", dependent, key, step, missing_check=True)
+            world.forget(key)
 
-    def _suspect(self, rule: str, key: Key, related: Key, step: Step, *, missing_check: bool = False) -> None:
-        self.suspects.setdefault((rule, key), _Suspect(rule, key, related, step, missing_check))
-
-    def _violates(self, rule: str, key: Key) -> Key | None:
-        """The dependency (or dependent) that makes ``key`` break ``rule`` now, if any."""
-        states = self.states
-        state = states.get(key)
-        if rule == "dependency-erred-or-forgotten":
-            if state in ACTIVE:
-                for dependency in self.graph.dependencies_of(key):
-                    if states.get(dependency) in BAD_DEPENDENCY:
-                        return dependency
-        elif rule == "dependency-not-in-memory":
-            if state in NEEDS_MEMORY:
-                for dependency in self.graph.dependencies_of(key):
-                    if states.get(dependency) not in (None, "memory"):
-                        return dependency
-        elif rule == "dependency-forgotten-while-needed" and state == "forgotten":
-            for dependent in self.graph.dependents_of(key):
-                if states.get(dependent) in ACTIVE:
-                    return dependent
-        return None
+    def _close_group(self, *, at_end: bool = False) -> None:
+        """The stimulus is over: nothing pending may be left, suspicions are settled."""
+        leftovers = self.mirror.leftovers(self._unseen_state)
+        if leftovers:
+            first = leftovers[0]
+            self._unfinished(log.unfinished_cascade(self.world, leftovers, self.stimulus, at_end=at_end))
+            current = self.world.states.get(first.key) or self._unseen_state(first.key)
+            if current is not None:
+                self._hypothetical(first.key, current, first.state, first, self.stimulus)
+        self._settle()
 
     def _settle(self) -> None:
-        states = self.states
+        """Suspicions whose mover took no further step count, at the entry that made them."""
+        world = self.world
         for suspect in self.suspects.values():
-            related = self._violates(suspect.rule, suspect.key)
-            if related is None:
-                continue
-            key = suspect.key
+            if world.moved_after(suspect.mover, suspect.step.index):
+                continue  # transient: a recommendation moved the key on
+            message, missing = suspect.rule.message(world, suspect)
             step = suspect.step
-            missing: list[tuple[Key, str]] = []
-            if suspect.rule == "dependency-forgotten-while-needed":
-                message = (
-                    f"{format_key(key)} is forgotten while its dependent {format_key(related)} is "
-                    f"{states.get(related)}"
-                )
-            else:
-                message = (
-                    f"{format_key(key)} is {states.get(key)} while its dependency {format_key(related)} is "
-                    f"{states.get(related)}"
-                )
-                if suspect.missing_check and self.received.get(key, -1) < step.index:
-                    missing.append((key, "waiting"))
-                    message += f"; {format_key(key)} was never recommended anything when {format_key(related)} left memory"
-            self.violations.append(Violation(suspect.rule, key, step.index, step.stimulus_id, message, step=step, missing=missing))
+            culprit_step = suspect.culprit_step or step
+            self.violations.append(
+                Violation(suspect.rule.rule, suspect.key, step.index, step.stimulus_id, message, step=culprit_step,
+                          missing=missing)
+            )  # fmt: skip
         self.suspects.clear()
 
-    def _hypothetical(self, key: Key, state: str, blamed: Recommendation, stimulus_id: str | None) -> None:
-        """Whether applying a recommendation that raised would have broken an invariant."""
-        if state not in ACTIVE:
-            return
-        for dependency in self.graph.dependencies_of(key):
-            dependency_state = self.states.get(dependency)
-            if dependency_state in BAD_DEPENDENCY:
-                self.violations.append(
-                    Violation(
-                        "dependency-erred-or-forgotten", key, None, stimulus_id,
-                        f"applying {format_key(key)}: {state} would have put {format_key(key)} in {state} while "
-                        f"its dependency {format_key(dependency)} is {dependency_state}",
-                        recommendation=blamed,
-                    )
-                )  # fmt: skip
-                return
+    def _unseen_state(self, key: Key) -> str | None:
+        """The state of a key the log never showed: the dump's, or released in a complete log."""
+        task = self.dump_tasks.get(key)
+        if task is not None:
+            return task.state
+        return "released" if self.first_starts_released else None
 
-    def _forget(self, key: Key) -> None:
-        """A forgotten key keeps its state and edges (for the checks), not its last entry.
+    def _unfinished(self, violation: Violation) -> None:
+        self.violations.append(violation)
+        self.last_unfinished = violation
 
-        Dropping the last step frees the entry it holds (the bulk of a key's memory): the
-        replay of a long stream is then bounded by the live keys plus a window of
-        :data:`MAX_FORGOTTEN` cheap forgotten ones, not by the trace.
+    def _hypothetical(self, key: Key, current: str, state: str, blamed: Recommendation, stimulus_id: str | None) -> None:
+        """What applying a recommendation that raised would have broken.
+
+        The transitions it would have run are checked against the preconditions; only
+        when none breaks is the state it would have left checked, so one cause is told once.
         """
-        self.last_step.pop(key, None)
-        self.received.pop(key, None)
-        forgotten = self.forgotten
-        forgotten[key] = None
-        if len(forgotten) > MAX_FORGOTTEN:
-            oldest, _ = forgotten.popitem(last=False)
-            if self.states.get(oldest) == "forgotten":
-                del self.states[oldest]
-                self.graph.drop(oldest)
+        world = self.world
+        if (current, state) in world.legal_pairs or "released" in (current, state):
+            pairs = [(current, state)]
+        else:
+            pairs = [(current, "released"), ("released", state)]
+        broken = [
+            violation
+            for start, finish in pairs
+            for violation in transitions.hypothetical_violations(world, key, start, finish, blamed, stimulus_id)
+        ]
+        if not broken and state in ACTIVE:
+            for dependency in world.graph.dependencies_of(key):
+                dependency_state = world.states.get(dependency)
+                if dependency_state in BAD_DEPENDENCY:
+                    broken.append(
+                        Violation(
+                            DEPENDENCY_ERRED_OR_FORGOTTEN, key, None, stimulus_id,
+                            f"applying {format_key(key)}: {state} would have put {format_key(key)} in {state} "
+                            f"while its dependency {format_key(dependency)} is {dependency_state}",
+                            recommendation=blamed,
+                        )
+                    )  # fmt: skip
+                    break
+        self.violations.extend(broken)
 
-    # ------------------------------------------------------------------ end of trace
+    def _unknown_state(self, key: Key, index: int, stimulus_id: str | None, state: str, what: str) -> None:
+        if state not in SCHEDULER_STATES and state not in self.unknown_states:
+            self.unknown_states.add(state)
+            self.violations.append(log.unknown_state(key, index, stimulus_id, state, what))
 
-    def _check_deadlocks(self) -> None:
-        """Waiting tasks whose dependency chain ends in an erred or forgotten task."""
-        states = self.states
-        blocked_by: dict[Key, Key] = {}
-        frontier = [key for key, state in states.items() if state in BAD_DEPENDENCY]
-        while frontier:
-            blocker = frontier.pop()
-            for dependent in self.graph.dependents_of(blocker):
-                if states.get(dependent) == "waiting" and dependent not in blocked_by:
-                    blocked_by[dependent] = blocker
-                    frontier.append(dependent)
-        for key, blocker in blocked_by.items():
-            chain = [key, blocker]
-            while chain[-1] in blocked_by and len(chain) < 50:
-                chain.append(blocked_by[chain[-1]])
-            links = ", which waits on ".join(f"{format_key(k)} ({states.get(k)})" for k in chain)
-            step = self.last_step.get(key)
-            self.violations.append(
-                Violation(
-                    "deadlock", key, step.index if step else None, step.stimulus_id if step else None,
-                    f"stuck for ever: {links}",
-                    step=step,
-                )
-            )  # fmt: skip
-
-    def check_dump(self, task_graph: TaskGraph | None, transition_counter: int | None) -> None:
-        """Compare a dump's own task table and counter with the replay."""
-        if task_graph is not None:
-            self._check_task_table(task_graph.tasks)
-        if transition_counter is not None and transition_counter > self.count:
-            complete = self.first_starts_released and self.count not in CONFIGURED_LOG_LENGTHS
-            if complete:
-                missing = transition_counter - self.count
-                self.violations.append(
-                    Violation(
-                        "counter-ahead", self.last_logged_key(), None, self.stimulus,
-                        f"transition_counter is {transition_counter} but the complete log holds {self.count} "
-                        f"entries: {missing} transition(s) started and never finished (they raised)",
-                    )
-                )  # fmt: skip
-
-    def last_logged_key(self) -> Key:
-        """The key whose first entry came last."""
-        return next(reversed(self.states)) if self.states else ""
-
-    def _check_task_table(self, tasks: Mapping[Key, object]) -> None:
-        states = self.states
-        reported = {(v.rule, v.key) for v in self.violations}
-        for key, task in tasks.items():
-            dump_state: str = getattr(task, "state", "unknown")
-            replayed = states.get(key)
-            step = self.last_step.get(key)
-            event = step.index if step else None
-            if replayed is not None and replayed != dump_state:
-                self.violations.append(
-                    Violation(
-                        "dump-final-state", key, event, step.stimulus_id if step else None,
-                        f"the dump's task table has {format_key(key)} {dump_state}, the log leaves it {replayed}",
-                        step=step,
-                    )
-                )  # fmt: skip
-            if dump_state in ACTIVE and ("deadlock", key) not in reported:
-                for dependency in getattr(task, "dependencies", ()):
-                    dependency_task = tasks.get(dependency)
-                    dependency_state = getattr(dependency_task, "state", None)
-                    if dependency_state in BAD_DEPENDENCY and ("dependency-erred-or-forgotten", key) not in reported:
-                        self.violations.append(
-                            Violation(
-                                "dump-final-state", key, event, step.stimulus_id if step else None,
-                                f"the dump's task table has {format_key(key)} {dump_state} while its dependency "
-                                f"{format_key(dependency)} is {dependency_state}",
-                                step=step,
-                            )
-                        )  # fmt: skip
-                        break
+    def _unknown_recommended(self, step: Step, state: str) -> None:
+        self._unknown_state(step.key, step.index, step.stimulus_id, state, "recommended state")

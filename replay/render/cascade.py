@@ -16,9 +16,9 @@ from rich.text import Text
 from rich.tree import Tree
 
 from replay.events import Key
-from replay.ingest.keys import format_key
-from replay.machine.findings import Culprit, Finding
+from replay.keys import format_key
 from replay.machine.steps import DETOUR_INNER, DETOUR_OUTER, NO_OP, Recommendation, Step
+from replay.provenance import Culprit, Finding
 from replay.render.text import event_reference, event_text, key_text, state_text, transition_text
 
 #: Recommendations without a transition beneath them shown per step before summing up the rest.

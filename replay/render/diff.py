@@ -16,7 +16,7 @@ from rich.text import Text
 
 from replay.diff import AlignedRow, KeyDifference, TraceDiff, summary_line
 from replay.events import SchedulerTransition
-from replay.machine import Finding, ReplayResult
+from replay.provenance import Finding, ReplayResult
 from replay.render.text import (
     finding_head,
     key_text,
@@ -37,7 +37,7 @@ def _source(label: str, result: ReplayResult) -> Text:
     """``A path`` and, below it, ``format · distributed X · N events``."""
     return Text.assemble(
         Text(f"{label} ", style=f"diff.{label.lower()}"),
-        Text(result.trace.metadata.path, style="title"),
+        Text(result.metadata.path, style="title"),
         "\n  ",
         Text(source_details(result), style="muted"),
     )

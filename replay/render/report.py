@@ -8,10 +8,9 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.padding import Padding
 from rich.text import Text
 
-from replay.ingest.keys import format_key
-from replay.machine import ReplayResult
-from replay.machine.findings import Culprit, Finding
+from replay.keys import format_key
 from replay.machine.steps import Step
+from replay.provenance import Culprit, Finding, ReplayResult
 from replay.render.cascade import CascadeView
 from replay.render.story import StoryView
 from replay.render.text import finding_head, key_text, source_details, state_text, transition_text
@@ -21,10 +20,9 @@ MAX_DETAILED = 10
 
 def source_line(result: ReplayResult) -> Text:
     """``dump-msgpack · distributed 2024.2.1 · 21 events · path``."""
-    table = result.replayer.table.label if result.replayer.table else "any release's table"
     return Text.assemble(
-        Text(result.trace.metadata.path, style="title"), "\n",
-        Text(f"{source_details(result)} · checked against {table}", style="muted"),
+        Text(result.metadata.path, style="title"), "\n",
+        Text(f"{source_details(result)} · checked against {result.table}", style="muted"),
     )  # fmt: skip
 
 
@@ -91,7 +89,7 @@ class RunReport:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         result = self.result
         yield source_line(result)
-        for note in result.trace.notes:
+        for note in result.notes:
             yield Text(f"note: {note}", style="muted")
         yield Text("")
         if not result.findings:
@@ -114,5 +112,7 @@ class RunReport:
                 cascade = groups[group]
             yield FindingView(finding, steps_by_index, cascade)
         if result.steps:
-            first = next((f for f in result.findings if f.severity == "error"), result.findings[0])
-            yield StoryView(first.key, result.steps, result.findings)
+            placed = [f for f in result.findings if f.key is not None]
+            first = next((f for f in placed if f.severity == "error"), placed[0] if placed else None)
+            if first is not None and first.key is not None:
+                yield StoryView(first.key, result.steps, result.findings)

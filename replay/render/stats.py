@@ -10,7 +10,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from replay.ingest.keys import format_key
+from replay.keys import format_key
 from replay.render.text import state_text
 from replay.stats import RunStats
 

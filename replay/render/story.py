@@ -14,9 +14,9 @@ from rich.table import Table
 from rich.text import Text
 
 from replay.events import Key
-from replay.ingest.keys import format_key
-from replay.machine.findings import Finding
+from replay.keys import format_key
 from replay.machine.steps import DETOUR_INNER, DETOUR_OUTER, NO_OP, Step
+from replay.provenance import Finding
 from replay.render.text import event_reference, event_text, key_text, recommendations_text, state_text
 
 #: Recommendations shown per entry before summing up the rest.

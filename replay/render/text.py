@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 
 from replay.events import Key, SchedulerTransition
-from replay.ingest.keys import format_key
-from replay.machine import Finding, ReplayResult
+from replay.keys import format_key
+from replay.provenance import Finding, ReplayResult
 from replay.render.theme import state_style
 
 
@@ -51,13 +51,14 @@ def finding_head(finding: Finding) -> Text:
     where = "event ?" if finding.event is None else f"event {finding.event}"
     return Text.assemble(
         Text(finding.severity.upper(), style=f"severity.{finding.severity}"), " ",
-        Text(finding.rule, style="bold"), f"  {where}  ", key_text(finding.key),
+        Text(finding.rule, style="bold"), f"  {where}  ",
+        Text("key unknown", style="muted") if finding.key is None else key_text(finding.key),
     )  # fmt: skip
 
 
 def source_details(result: ReplayResult) -> str:
     """``dump-msgpack · distributed 2024.2.1 · 21 events``."""
-    metadata = result.trace.metadata
+    metadata = result.metadata
     return f"{metadata.format} · distributed {metadata.distributed_version or 'release unknown'} · {result.events} events"
 
 

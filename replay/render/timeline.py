@@ -17,9 +17,9 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from replay.events import Key
-from replay.ingest.keys import format_key
-from replay.machine.findings import Finding
+from replay.keys import format_key
 from replay.machine.steps import Step
+from replay.provenance import Finding
 from replay.render.theme import STATE_STYLES, block_style
 from replay.stats import key_prefix
 
@@ -93,7 +93,8 @@ class TimelineView:
                 else:
                     rows.append(_Row(format_key(selection), {selection}, grouped=False))
             return rows[: self.limit], max(0, len(rows) - self.limit)
-        with_findings = list(dict.fromkeys(f.key for f in self.findings if f.event is not None or f.culprit))
+        with_findings = list(dict.fromkeys(
+            f.key for f in self.findings if f.key is not None and (f.event is not None or f.culprit)))  # fmt: skip
         rows = [_Row(format_key(key), {key}, grouped=False) for key in with_findings]
         shown = set(with_findings)
         rest = [key for key in order if key not in shown]
@@ -161,7 +162,7 @@ class TimelineView:
         by_index = {step.index: step_columns[position] for position, step in enumerate(self.steps)}
         for finding in self.findings:
             marked = by_index.get(finding.event) if finding.event is not None else None
-            lane = row_of.get(finding.key)
+            lane = row_of.get(finding.key) if finding.key is not None else None
             if marked is not None and lane is not None and rows[lane].marks.get(marked) != "error":
                 rows[lane].marks[marked] = finding.severity
         boundaries: dict[int, str] = {}

@@ -1,119 +1,108 @@
-"""What the replay reports: findings, their culprit recommendations, and the rule catalogue."""
+"""What every rule is: a name, a severity, the releases it holds for, and its violations."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
-from replay.events import CanonicalKey
-from replay.ingest.keys import key_to_json
+from replay.events import Key
+from replay.machine.steps import Recommendation, Step
+from replay.releases import Release, format_release
 
 Severity = Literal["error", "warning", "info"]
 
 
 @dataclass(frozen=True, slots=True)
+class Assertion:
+    """Where the scheduler of a release range checks the same thing itself, with validate on."""
+
+    since: Release | None
+    until: Release | None
+    #: the function holding it, e.g. ``_transition_released_waiting``
+    where: str
+    code: str
+    #: checked once the cascade ends (``validate_key``), not inside the transition
+    at_cascade_end: bool = False
+
+    def covers(self, release: Release) -> bool:
+        return (self.since is None or release >= self.since) and (self.until is None or release < self.until)
+
+    def text(self) -> str:
+        return f"{self.where}: {self.code}"
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
-    """A named invariant or check, listed by ``replay rules``."""
+    """A named check, listed by ``replay rules``.
+
+    ``since``/``until`` bound the releases it holds for (None: unbounded); ``assertions``
+    say which releases check the same thing themselves, and how.
+    """
 
     name: str
     severity: Severity
     description: str
+    #: when the replay checks it, in words
+    when: str = ""
+    since: Release | None = None
+    until: Release | None = None
+    assertions: tuple[Assertion, ...] = ()
+
+    def assertion_of(self, release: Release | None) -> Assertion | None:
+        """The assertion ``release`` makes of this rule, if it makes one."""
+        if release is None:
+            return None
+        return next((assertion for assertion in self.assertions if assertion.covers(release)), None)
+
+    def validate_note(self, release: Release | None) -> str:
+        """What the scheduler does here with validate on, in words."""
+        assertion = self.assertion_of(release)
+        if assertion is not None:
+            when = "when the cascade ends" if assertion.at_cascade_end else "here"
+            return f"with validate on, {format_release(release)} raises {when} ({assertion.text()})"  # type: ignore[arg-type]
+        if release is not None:
+            return f"no validate-mode assertion of {format_release(release)} checks this"
+        if self.assertions:
+            ranges = "; ".join(f"{releases_text(a.since, a.until)}: {a.text()}" for a in self.assertions)
+            return f"with validate on, the scheduler raises ({ranges})"
+        return "no release's validate mode checks this"
+
+    def holds_for(self, release: Release | None) -> bool:
+        """Whether the rule applies to ``release`` (an unknown release: only rules of every release)."""
+        if release is None:
+            return self.since is None and self.until is None
+        return (self.since is None or release >= self.since) and (self.until is None or release < self.until)
+
+    @property
+    def releases(self) -> str:
+        """The releases it holds for, in words."""
+        return releases_text(self.since, self.until)
 
 
-RULES: dict[str, Rule] = {
-    rule.name: rule
-    for rule in (
-        Rule("dependency-erred-or-forgotten", "error",
-             "a task in waiting, queued, processing or no-worker has an erred or forgotten dependency"),
-        Rule("dependency-not-in-memory", "error",
-             "a task in processing or queued has a dependency that is not in memory"),
-        Rule("dependency-forgotten-while-needed", "error",
-             "a task is forgotten while a dependent still waits for, queues on or processes with it"),
-        Rule("detour-override", "warning",
-             "an implicit detour through released went where its own recommendation said, "
-             "not where it was asked to go"),
-        Rule("deadlock", "error",
-             "at the end of the trace a task waits on a dependency that can never finish"),
-        Rule("continuity", "error",
-             "a transition starts from a state other than the one the task was in"),
-        Rule("illegal-transition", "error",
-             "a transition is neither a table edge of the release, nor a detour half, nor a no-op"),
-        Rule("unknown-state", "warning", "a state name that no release of distributed uses"),
-        Rule("unfinished-cascade", "error",
-             "recommendations were left pending or a detour was left half done: a transition "
-             "raised and was never logged"),
-        Rule("counter-ahead", "error",
-             "the dump's transition_counter is ahead of its complete log: transitions raised"),
-        Rule("dump-final-state", "error",
-             "the dump's task table disagrees with the replayed final state, or breaks an invariant"),
-    )
-}  # fmt: skip
+def releases_text(since: Release | None, until: Release | None) -> str:
+    """``every release``, ``2022.12.0 and later``, ``before 2022.11.0`` or ``2021.8.0 - before 2022.11.0``."""
+    if since is None and until is None:
+        return "every release"
+    if until is None:
+        return f"{format_release(since)} and later" if since is not None else "every release"
+    if since is None:
+        return f"before {format_release(until)}"
+    return f"{format_release(since)} - before {format_release(until)}"
 
 
-class Overrode(BaseModel):
-    """The earlier recommendation a culprit replaced."""
+@dataclass(slots=True)
+class Violation:
+    """A broken rule, before provenance names its culprit."""
 
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
+    rule: Rule
+    #: None only when the log cannot tell which key (a counter ahead of a log with nothing pending)
+    key: Key | None
     event: int | None
-    state: str
-
-
-class Culprit(BaseModel):
-    """The recommendation that asked for the invalid state, and whom it emitted."""
-
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-    event: int | None
-    key: CanonicalKey
-    state: str
-    overrode: Overrode | None = None
-
-
-class Missing(BaseModel):
-    """A recommendation the scheduler should have made and did not."""
-
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-    key: CanonicalKey
-    state: str
-
-
-class Finding(BaseModel):
-    """One reported problem; ``event`` is the entry that created the invalid state."""
-
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-    rule: str
-    severity: Severity
-    event: int | None
-    key: CanonicalKey
     stimulus_id: str | None
     message: str
-    culprit: Culprit | None = None
-    missing: tuple[Missing, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        """The DESIGN.md §5 shape, keys as JSON values."""
-        culprit = None
-        if self.culprit is not None:
-            culprit = {
-                "event": self.culprit.event,
-                "key": key_to_json(self.culprit.key),
-                "state": self.culprit.state,
-                "overrode": None
-                if self.culprit.overrode is None
-                else {"event": self.culprit.overrode.event, "state": self.culprit.overrode.state},
-            }
-        return {
-            "rule": self.rule,
-            "severity": self.severity,
-            "event": self.event,
-            "key": key_to_json(self.key),
-            "stimulus_id": self.stimulus_id,
-            "message": self.message,
-            "culprit": culprit,
-            "missing": [{"key": key_to_json(m.key), "state": m.state} for m in self.missing],
-        }
+    #: the step whose cause chain explains it
+    step: Step | None = None
+    #: or the recommendation to blame directly (failures the log cannot show)
+    recommendation: Recommendation | None = None
+    #: recommendations the scheduler should have made and did not
+    missing: list[tuple[Key, str]] = field(default_factory=list)
