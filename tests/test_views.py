@@ -240,7 +240,7 @@ def _one_form(directory: Path) -> Path:
 @pytest.mark.parametrize("directory", _trace_directories(), ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_every_view_runs_on_every_trace(directory: Path) -> None:
     trace = str(_one_form(directory))
-    started = time.perf_counter()
+    started = time.process_time()
     code, out, _ = invoke("stats", trace)
     assert code == 0 and "transitions per edge" in out and "longest cascades" in out
     code, out, _ = invoke("timeline", trace)
@@ -250,15 +250,15 @@ def test_every_view_runs_on_every_trace(directory: Path) -> None:
     assert code == 0 and first_key is not None
     code, out, _ = invoke("story", trace, first_key.group(1))
     assert code == 0 and out.startswith(f"story of {first_key.group(1)}")
-    assert time.perf_counter() - started < 20
+    assert time.process_time() - started < 60  # CPU seconds, a wide margin: a runaway, not a speed goal
 
 
 def test_views_on_the_large_graph_are_quick() -> None:
     for args in (("timeline",), ("stats",), ("cascade", "update-graph"), ("story", "('lg-sum', 0, 0)")):
-        started = time.perf_counter()
+        started = time.process_time()
         code, _, _ = invoke(args[0], str(LARGE), *args[1:])
         assert code == 0
-        assert time.perf_counter() - started < 6, args
+        assert time.process_time() - started < 20, args  # CPU seconds, a wide margin (about 1 s alone)
 
 
 def test_story_times_count_from_the_first_timestamp_in_run_and_story_alike(tmp_path: Path) -> None:

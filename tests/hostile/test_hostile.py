@@ -1,7 +1,7 @@
 """Every hostile input gets its documented answer from the real CLI, in bounded time and memory.
 
 Each (case, command) runs ``python -m replay COMMAND FILE`` in its own process; its peak
-RSS is read from ``os.wait4``. All runs happen once per session, two at a time.
+CPU time and RSS are read from ``os.wait4``. All runs happen once per session, two at a time.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import re
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +23,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 CORPUS = HERE / "corpus"
 COMMANDS = ("run", "info")
-MAX_SECONDS = 5.0
+#: CPU seconds of the whole process. Each case takes under 5 s alone; the bound is CPU time,
+#: not wall-clock time, with a wide margin: a shared 2-core CI machine runs 3x slower when busy.
+MAX_CPU_SECONDS = 15.0
 MAX_RSS_MB = 500
-KILL_AFTER = 60.0
+#: a hang guard, not a measurement: the process is killed after this long
+KILL_AFTER = 120.0
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,7 @@ class Outcome:
 
 
 def run_cli(*args: str) -> Outcome:
-    """``python -m replay ARGS`` in a fresh process; its exit code, wall time and peak RSS."""
-    started = time.monotonic()
+    """``python -m replay ARGS`` in a fresh process; its exit code, CPU time and peak RSS."""
     process = subprocess.Popen(
         [sys.executable, "-m", "replay", *args],
         cwd=ROOT,
@@ -69,7 +70,7 @@ def run_cli(*args: str) -> Outcome:
         reader.join()
     return Outcome(
         code=process.returncode,
-        seconds=time.monotonic() - started,
+        seconds=usage.ru_utime + usage.ru_stime,
         rss_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
         stdout=chunks["stdout"].decode(errors="replace"),
         stderr=chunks["stderr"].decode(errors="replace"),
@@ -107,9 +108,9 @@ def test_committed_corpus_is_what_the_script_writes() -> None:
 def test_answer(case: Case, command: str, outcomes: dict[tuple[str, str], Outcome],
                 corpus_paths: dict[str, Path]) -> None:  # fmt: skip
     outcome = outcomes[case.name, command]
-    report = f"{case.name} {command}: exit {outcome.code}, {outcome.seconds:.2f} s, {outcome.rss_mb:.0f} MB\n{outcome.stderr}"
+    report = f"{case.name} {command}: exit {outcome.code}, {outcome.seconds:.2f} s CPU, {outcome.rss_mb:.0f} MB\n{outcome.stderr}"
     assert "Traceback" not in outcome.stderr + outcome.stdout, report
-    assert outcome.seconds <= MAX_SECONDS, report
+    assert outcome.seconds <= MAX_CPU_SECONDS, report
     assert outcome.rss_mb <= MAX_RSS_MB, report
     if case.error is not None:
         assert outcome.code == 3, report
