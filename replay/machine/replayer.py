@@ -333,10 +333,11 @@ class Replayer:
         leftovers = self.mirror.leftovers(self._unseen_state)
         if leftovers:
             first = leftovers[0]
-            self._unfinished(log.unfinished_cascade(self.world, leftovers, self.stimulus, at_end=at_end))
-            current = self.world.states.get(first.key) or self._unseen_state(first.key)
-            if current is not None:
-                self._hypothetical(first.key, current, first.state, first, self.stimulus)
+            seen = self.world.states.get(first.key)
+            # leftovers only hold keys whose state is known or given (see QueueMirror.leftovers)
+            current = seen if seen is not None else f"{self._unseen_state(first.key)} (never logged)"
+            self._unfinished(log.unfinished_cascade(leftovers, current, self.stimulus, at_end=at_end))
+            self._hypothetical(first.key, seen or str(self._unseen_state(first.key)), first.state, first, self.stimulus)
         self._settle()
 
     def _settle(self) -> None:

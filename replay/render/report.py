@@ -67,7 +67,9 @@ class FindingView:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         finding = self.finding
-        head = Text.assemble(finding_head(finding), "  ", Text(str(finding.stimulus_id), style="stimulus"))
+        head = finding_head(finding)
+        if finding.stimulus_id is not None:
+            head.append_text(Text.assemble("  ", Text(finding.stimulus_id, style="stimulus")))
         parts: list[object] = [head, Padding(Text(finding.message), (0, 0, 0, 2))]
         if finding.culprit is not None:
             parts.append(Padding(culprit_text(finding.culprit, self.steps), (0, 0, 0, 2)))

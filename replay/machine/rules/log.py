@@ -121,16 +121,16 @@ def unfinished_detour(inner: Step, target: str, blamed: Recommendation, *, at_en
 
 
 def unfinished_cascade(
-    world: World, leftovers: list[Recommendation], stimulus_id: str | None, *, at_end: bool
+    leftovers: list[Recommendation], current: str, stimulus_id: str | None, *, at_end: bool
 ) -> Violation:
-    """Recommendations left pending when the stimulus ended: the next one raised."""
+    """Recommendations left pending when the stimulus ended: the next one (from ``current``) raised."""
     first = leftovers[0]
     where = "the trace ends" if at_end else "the next stimulus starts"
     source = "" if first.event is None else f" (from entry {first.event})"
     return Violation(
         UNFINISHED_CASCADE, first.key, None, stimulus_id,
         f"{where} with {len(leftovers)} recommendation(s) never applied; next would have been "
-        f"{format_key(first.key)}: {world.states.get(first.key)} -> {first.state}{source}: it most likely raised",
+        f"{format_key(first.key)}: {current} -> {first.state}{source}: it most likely raised",
         recommendation=first,
     )  # fmt: skip
 
