@@ -118,7 +118,7 @@ def convert(context: click.Context, /, trace: Path, kind: str, output: Path | No
 
 
 def result_json(result: ReplayResult) -> dict[str, Any]:
-    """The DESIGN.md §5 document."""
+    """The documented ``replay run --json`` document (README, "What it finds")."""
     return {
         "source": result.source_json(),
         "findings": [finding.to_json() for finding in result.findings],
@@ -128,7 +128,7 @@ def result_json(result: ReplayResult) -> dict[str, Any]:
 
 @cli.command()
 @click.argument("trace", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON document of DESIGN.md §5.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as one JSON document (see the README).")
 @click.option("--key", "keys", multiple=True, help="Only findings about this key (repeatable).")
 @distributed_version_option
 @common_options

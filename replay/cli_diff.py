@@ -17,7 +17,7 @@ from replay.render.diff import DiffView
 @click.command()
 @click.argument("a", type=click.Path(path_type=Path))
 @click.argument("b", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the diff document (DESIGN.md §5).")
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as one JSON document (see the README).")
 @click.option("--summary", "summary_only", is_flag=True, help="Print only the one-line summary.")
 @click.option(
     "--strict",

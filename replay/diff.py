@@ -374,7 +374,7 @@ class TraceDiff:
         return (self.a_entries if side == "a" else self.b_entries)[index]
 
     def to_json(self) -> dict[str, Any]:
-        """The ``replay diff --json`` document (DESIGN.md §5, extended)."""
+        """The ``replay diff --json`` document (documented in the README)."""
         first = None
         if self.first_divergence is not None:
             row = self.first_divergence

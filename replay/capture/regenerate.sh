@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate the committed traces under traces/ from real distributed releases.
 #
-#   bash replay/capture/regenerate.sh [RELEASE ...]     (default: all four)
+#   bash replay/capture/regenerate.sh [RELEASE ... | bugs]   (default: every release, then the bugs)
 #
 # Each release gets its own virtualenv under $VENVS (default /work/venvs), outside
 # the repository. Captures take ~1-2 min per release, plus a few minutes for
@@ -55,12 +55,39 @@ release_old() {  # release_old RELEASE: stringified keys, Python 3.10
   cap "$rel" task-raises task-raises
 }
 
-if [ "$#" -eq 0 ]; then set -- 2024.2.1 2024.3.0 "$NEWEST" 2022.5.0 2021.12.0; fi
+bug() {  # bug SCENARIO RELEASE...: the scenario on each release, validate off and on
+  local scn="$1"; shift
+  # set iteration order follows the hash seed: fix it, so a capture repeats its entry order
+  local PYTHONHASHSEED=0
+  export PYTHONHASHSEED
+  for rel in "$@"; do
+    case "$rel" in
+      2022.*) venv "$rel" "$PY310" "distributed==$rel" "dask==$rel" "tornado<6.3" "numpy<2" msgpack pyyaml ;;
+      "$NEWEST") venv "$rel" "$PY311" "distributed==$rel" numpy msgpack pyyaml ;;
+      *) venv "$rel" "$PY311" "distributed==$rel" "dask==$rel" "numpy<2" "pandas<2.3" "pyarrow<16" msgpack pyyaml ;;
+    esac
+    cap "$rel" "$scn" "$scn" --no-validate
+    cap "$rel" "$scn" "$scn-validate" --validate
+  done
+}
+
+known_bugs() {  # each on its last buggy and first fixed release (traces/README.md)
+  bug bug-7205 2022.10.2 2022.11.0
+  bug bug-7348 2022.11.1 2022.12.0
+  bug bug-7354 2022.11.1 2022.12.0
+  bug bug-7354-retry 2022.11.1 2022.12.0 "$NEWEST"
+  bug bug-7402 2022.12.0 2022.12.1
+  bug bug-8703 2024.6.0 2024.6.1
+  bug bug-9068 2025.4.1 2025.5.0
+}
+
+if [ "$#" -eq 0 ]; then set -- 2024.2.1 2024.3.0 "$NEWEST" 2022.5.0 2021.12.0 bugs; fi
 for rel in "$@"; do
   case "$rel" in
     2024.2.1 | 2024.3.0) release_2024 "$rel" ;;
     2022.5.0 | 2021.12.0) release_old "$rel" ;;
     "$NEWEST") release_newest ;;
+    bugs) known_bugs ;;
     *) echo "unknown release $rel" >&2; exit 2 ;;
   esac
 done
