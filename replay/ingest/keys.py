@@ -41,13 +41,15 @@ def canonical_key(raw: Any, depth: int = 0) -> Key:
     if kind is float:
         if math.isnan(raw):  # NaN equals nothing, itself included: it could never be looked up
             raise KeyError_("NaN cannot be a task key")
+        if math.isinf(raw):  # no JSON document could name it
+            raise KeyError_("an infinite float cannot be a task key")
         return raw  # type: ignore[no-any-return]
     if kind is tuple or kind is list:
-        if depth < MAX_KEY_DEPTH:  # fast path: a flat key of numbers and plain strings, as most are
+        if depth < MAX_KEY_DEPTH:  # fast path: a flat key of ints and plain strings, as most are
             for part in raw:
                 part_kind = type(part)
-                if not (part_kind is int or part_kind is float or (part_kind is str and part[:1] not in _OPENERS)):
-                    break
+                if not (part_kind is int or (part_kind is str and part[:1] not in _OPENERS)):
+                    break  # a float part is checked below, like any other
             else:
                 return raw if kind is tuple else tuple(raw)
         if depth >= MAX_KEY_DEPTH:

@@ -404,7 +404,7 @@ def unknown_states() -> bytes:
 def odd_keys() -> bytes:
     keys: list[Any] = [
         ("t", 0), ("t", ("u", 1), 2), 5, 2.5, -3, -0.5, 0, b"raw-bytes", "ünïcødé-🔑", "",
-        "('looks', 'like', 'a', 'tuple')", "[1, 2]", 10**18, float("inf"),
+        "('looks', 'like', 'a', 'tuple')", "[1, 2]", 10**18,
     ]  # fmt: skip
     log = []
     for number, key in enumerate(keys):
@@ -433,6 +433,10 @@ def key_dict() -> bytes:
 
 def key_nan() -> bytes:
     return _pack([*_clean_log(), _entry(float("nan"), "released", "waiting")])
+
+
+def key_infinite() -> bytes:
+    return _pack([*_clean_log(), _entry(("t", float("-inf")), "released", "waiting")])
 
 
 def key_none_json() -> bytes:
@@ -586,6 +590,7 @@ SMALL: dict[str, Builder] = {
     "key-bool.msgpack": key_bool,
     "key-dict.msgpack": key_dict,
     "key-nan.msgpack": key_nan,
+    "key-inf.msgpack": key_infinite,
     "key-none.json": key_none_json,
     "key-list-of-dict.json": key_list_of_dict,
     "recommendation-key-bool.msgpack": recommendation_key_bool,
