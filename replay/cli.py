@@ -19,18 +19,23 @@ import click
 
 from replay.cli_common import (
     EXIT_CLEAN,
+    EXIT_CODES_HELP,
     EXIT_FINDINGS,
     EXIT_INPUT,
     EXIT_USAGE,
     App,
     app_of,
+    checked_release,
     collector_paused,
     common_options,
     distributed_version_option,
+    read_input,
+    resolve_key,
+    show,
+    view_options,
 )
 from replay.errors import ReplayError
 from replay.ingest import open_trace
-from replay.ingest.keys import parse_user_key
 from replay.ingest.native import write_trace
 from replay.machine import RULES, TABLES, Rule
 from replay.machine.rules import releases_text
@@ -55,17 +60,22 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(package_name="replay")
+@click.version_option(package_name="dask-replay")
 def cli() -> None:
     """Replay Dask scheduler transition logs and name the recommendation that broke them."""
 
 
-@cli.command()
+@cli.command(epilog=EXIT_CODES_HELP)
 @click.argument("trace", type=click.Path(path_type=Path))
 @common_options
 @click.pass_context
 def info(context: click.Context, /, trace: Path, **options: Any) -> None:
-    """What TRACE is: format, release, counts, time span, graph."""
+    """What TRACE is: format, release, counts, time span, graph.
+
+    \b
+    Example:
+      replay info traces/2024.2.1/seed/dump.yaml
+    """
     app = app_of(context, options)
     loaded = open_trace(trace, app.limits, worker_logs=True)
     summary = summarise(loaded)
@@ -93,7 +103,7 @@ def info(context: click.Context, /, trace: Path, **options: Any) -> None:
         click.echo(f"{'note':<{width}}  {note}")
 
 
-@cli.command()
+@cli.command(epilog=EXIT_CODES_HELP)
 @click.argument("trace", type=click.Path(path_type=Path))
 @click.option("--to", "kind", type=click.Choice(["jsonl", "json", "msgpack"]), required=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -101,7 +111,12 @@ def info(context: click.Context, /, trace: Path, **options: Any) -> None:
 @common_options
 @click.pass_context
 def convert(context: click.Context, /, trace: Path, kind: str, output: Path | None, **options: Any) -> None:
-    """Export TRACE in replay's normalised, lossless format (readable by every command)."""
+    """Export TRACE in replay's normalised, lossless format (readable by every command).
+
+    \b
+    Example:
+      replay convert traces/2024.2.1/seed/dump.msgpack.gz --to jsonl -o seed.jsonl
+    """
     app = app_of(context, options)
     loaded = open_trace(trace, app.limits, worker_logs=True)
     if output is None:
@@ -126,33 +141,44 @@ def result_json(result: ReplayResult) -> dict[str, Any]:
     }
 
 
-@cli.command()
+@cli.command(epilog=EXIT_CODES_HELP)
 @click.argument("trace", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as one JSON document (see the README).")
 @click.option("--key", "keys", multiple=True, help="Only findings about this key (repeatable).")
 @distributed_version_option
 @common_options
+@view_options
 @click.pass_context
 def run(context: click.Context, /, trace: Path, as_json: bool, keys: tuple[str, ...],
         distributed_version: str | None, **options: Any) -> None:  # fmt: skip
-    """Replay TRACE and report every invalid state with the recommendation that caused it."""
+    """Replay TRACE and report every invalid state with the recommendation that caused it.
+
+    TRACE is a cluster dump, a bare transition log, a story (also pasted from a CI log), or
+    replay's own export; - reads standard input.
+
+    \b
+    Examples:
+      replay run traces/2024.2.1/seed/dump.msgpack.gz
+      replay run transition_log.msgpack --distributed-version 2024.2.1 --json
+      replay run dump.yaml --key "('x', 0)"
+    """
     app = app_of(context, options)
-    loaded = open_trace(trace, app.limits)
+    loaded = read_input(app, trace)
     result = replay_trace(loaded, distributed_version, keep_steps=not as_json)
     if keys:
         known = set(result.final_states) | {f.key for f in result.findings if f.key is not None}
-        wanted = {parse_user_key(text, known) for text in keys}
+        wanted = {resolve_key(text, known) for text in keys}
         result = result.only(f for f in result.findings if f.key in wanted)
     if as_json:
         click.echo(json.dumps(result_json(result)))
     else:
         from replay.render.report import RunReport
 
-        app.show(RunReport(result), options.get("width"))
+        show(app, RunReport(result), options, f"replay run {trace}")
     context.exit(EXIT_FINDINGS if result.errors else EXIT_CLEAN)
 
 
-@cli.command()
+@cli.command(epilog=EXIT_CODES_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
 def rules(as_json: bool) -> None:
     """List the rules replay checks: when, for which releases, and which scheduler assertion checks the same.
@@ -193,16 +219,24 @@ def rule_json(rule: Rule) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@cli.command()
-@click.option("--distributed-version", default=None, help="Show only the table of this release.")
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.option("--distributed-version", default=None, metavar="VERSION", callback=checked_release,
+              help="Show only the table of this release.")  # fmt: skip
 def table(distributed_version: str | None) -> None:
-    """Show the scheduler's transition table of each release range."""
+    """Show the scheduler's transition table of each release range.
+
+    \b
+    Example:
+      replay table --distributed-version 2024.2.1
+    """
     from replay.machine import table_for
     from replay.releases import parse_release
 
     chosen = [table_for(parse_release(distributed_version))] if distributed_version else list(TABLES)
+    width = max(40, shutil.get_terminal_size((100, 24)).columns)
     for entry in chosen:
-        click.echo(f"{entry.label}: {len(entry.pairs)} pairs — {entry.notes}")
+        head = f"{entry.label}: {len(entry.pairs)} pairs — {entry.notes}"
+        click.echo(textwrap.fill(head, width=width, subsequent_indent="    "))
         starts: dict[str, list[str]] = {}
         for start, finish in sorted(entry.pairs):
             starts.setdefault(start, []).append(finish)

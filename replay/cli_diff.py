@@ -8,13 +8,22 @@ from typing import Any
 
 import click
 
-from replay.cli_common import EXIT_CLEAN, EXIT_FINDINGS, app_of, common_options
+from replay.cli_common import (
+    EXIT_CLEAN,
+    EXIT_CODES_HELP,
+    EXIT_FINDINGS,
+    app_of,
+    checked_release,
+    common_options,
+    read_input,
+    show,
+    view_options,
+)
 from replay.diff import diff_traces, summary_line
-from replay.ingest import open_trace
 from replay.render.diff import DiffView
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @click.argument("a", type=click.Path(path_type=Path))
 @click.argument("b", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the diff as one JSON document (see the README).")
@@ -35,15 +44,18 @@ from replay.render.diff import DiffView
     "--a-version",
     default=None,
     metavar="VERSION",
+    callback=checked_release,
     help="Release A came from (bare logs carry none).",
 )
 @click.option(
     "--b-version",
     default=None,
     metavar="VERSION",
+    callback=checked_release,
     help="Release B came from (bare logs carry none).",
 )
 @common_options
+@view_options
 @click.pass_context
 def diff(
     context: click.Context,
@@ -63,11 +75,16 @@ def diff(
 
     Timestamps, numbers and uuids in stimulus ids, worker addresses and key tokens
     are normalised first. Exit 0 when the runs are equivalent, 1 when they diverge.
+
+    \b
+    Examples:
+      replay diff traces/2024.2.1/seed/dump.msgpack.gz traces/2024.3.0/seed/dump.msgpack.gz
+      replay diff buggy.msgpack fixed.msgpack --a-version 2024.2.1 --b-version 2024.3.0 --json
     """
     app = app_of(context, options)
     result = diff_traces(
-        open_trace(a, app.limits),
-        open_trace(b, app.limits),
+        read_input(app, a),
+        read_input(app, b),
         a_version=a_version,
         b_version=b_version,
         strict=strict,
@@ -77,7 +94,7 @@ def diff(
     elif summary_only:
         click.echo(summary_line(result))
     else:
-        app.show(DiffView(result, limit=limit), options.get("width"))
+        show(app, DiffView(result, limit=limit), options, f"replay diff {a} {b}")
     context.exit(EXIT_CLEAN if result.equivalent else EXIT_FINDINGS)
 
 

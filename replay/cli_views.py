@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,12 +10,22 @@ import click
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from replay.cli_common import App, app_of, common_options, distributed_version_option, view_options
+from replay.cli_common import (
+    EXIT_CODES_HELP,
+    App,
+    app_of,
+    common_options,
+    distributed_version_option,
+    known_keys,
+    listing,
+    not_found,
+    read_input,
+    resolve_key,
+    show,
+    view_options,
+)
 from replay.errors import UsageError
-from replay.events import Key
-from replay.ingest import open_trace
-from replay.ingest.keys import parse_user_key
-from replay.keys import format_key
+from replay.keys import NO_STIMULUS, stimulus_name
 from replay.machine import Step
 from replay.provenance import ReplayResult, replay_trace
 from replay.render.cascade import CascadeView
@@ -25,65 +34,34 @@ from replay.render.story import StoryView
 from replay.render.timeline import Prefix, Selection, TimelineView
 from replay.stats import key_prefix, run_stats
 
-#: Candidates named in a one-line error before summing up the rest.
-MAX_CANDIDATES = 6
 
 def load(app: App, trace: Path, distributed_version: str | None) -> ReplayResult:
     """Read and replay ``trace`` with a progress bar on standard error (terminals only)."""
     with app.progress(f"reading {trace.name}") as describe:
-        loaded = open_trace(trace, app.limits)
+        loaded = read_input(app, trace)
         describe(f"replaying {trace.name}")
         return replay_trace(loaded, distributed_version)
 
 
-def _listing(names: list[str]) -> str:
-    shown = ", ".join(names[:MAX_CANDIDATES])
-    return shown + (f", … (+{len(names) - MAX_CANDIDATES})" if len(names) > MAX_CANDIDATES else "")
-
-
-def known_keys(result: ReplayResult) -> set[Key]:
-    """Every key an entry names (as the key or in its recommendations), or a finding does."""
-    keys: set[Key] = {finding.key for finding in result.findings if finding.key is not None}
-    for step in result.steps:
-        keys.add(step.key)
-        keys.update(step.transition.recommendations)
-    return keys
-
-
-def resolve_key(text: str, known: set[Key]) -> Key:
-    """The key the user typed, or a one-line usage error naming close ones."""
-    key = parse_user_key(text, known)
-    if key in known:
-        return key
-    raise _not_found("key", text, sorted(format_key(candidate) for candidate in known))
-
-
 def resolve_stimulus(text: str, steps: Sequence[Step]) -> str | None:
-    """The stimulus id ``text`` names: itself, or the one id it is a prefix of."""
+    """The stimulus id ``text`` names: itself, or the one id it is a prefix of.
+
+    ``(no stimulus id)`` names the entries of a log before 2022.4.2, which have none.
+    """
     stimuli = list(dict.fromkeys(step.stimulus_id for step in steps))
+    if text == NO_STIMULUS and None in stimuli:
+        return None
     if text in stimuli:
         return text
     candidates = [stimulus for stimulus in stimuli if stimulus is not None and stimulus.startswith(text)]
     if len(candidates) == 1:
         return candidates[0]
     if candidates:
-        raise UsageError(f"stimulus {text!r} is ambiguous, {len(candidates)} candidates: {_listing(candidates)}")
-    raise _not_found("stimulus", text, [stimulus for stimulus in stimuli if stimulus is not None], "stimuli")
+        raise UsageError(f"stimulus {text!r} is ambiguous, {len(candidates)} candidates: {listing(candidates)}")
+    raise not_found("stimulus", text, [stimulus_name(stimulus) for stimulus in stimuli], "stimuli")
 
 
-def _not_found(noun: str, text: str, names: list[str], plural: str | None = None) -> UsageError:
-    """``no key 'x' in the trace; close: …`` (or, with nothing close, some of the names there are)."""
-    close = difflib.get_close_matches(text, names, n=MAX_CANDIDATES)
-    hint = f"; close: {', '.join(close)}" if close else f"; {plural or noun + 's'} include {_listing(names)}" if names else ""
-    return UsageError(f"no {noun} {text!r} in the trace{hint}")
-
-
-def _show(app: App, renderable: RenderableType, options: dict[str, Any], title: str) -> None:
-    app.show(renderable, options.get("width"), svg=options.get("svg"), html=options.get("html"),
-             pager=options.get("pager"), title=title)  # fmt: skip
-
-
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @click.argument("trace", type=click.Path(path_type=Path))
 @click.argument("keys", nargs=-1, required=True)
 @distributed_version_option
@@ -95,20 +73,26 @@ def story(context: click.Context, /, trace: Path, keys: tuple[str, ...], distrib
     """The story of each KEY: every transition, what caused it, findings inline.
 
     Type tuple keys as Python does: "('x', 0)".
+
+    \b
+    Examples:
+      replay story traces/2024.2.1/seed/dump.msgpack.gz g
+      replay story traces/2021.12.0/mapreduce/dump.msgpack.gz "('map', 0)"
     """
     app = app_of(context, options)
     result = load(app, trace, distributed_version)
     known = known_keys(result)
     wanted = [resolve_key(text, known) for text in keys]
     views = [StoryView(key, result.steps, result.findings) for key in wanted]
-    _show(app, stacked(views), options, f"replay story {' '.join(keys)}")
+    show(app, stacked(views), options, f"replay story {' '.join(keys)}")
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @click.argument("trace", type=click.Path(path_type=Path))
 @click.argument("stimulus", required=False)
-@click.option("--event", type=int, default=None, help="The cascade holding this entry (instead of STIMULUS).")
-@click.option("--limit", type=int, default=300, show_default=True,
+@click.option("--event", type=click.IntRange(min=0), default=None,
+              help="The cascade holding this entry (instead of STIMULUS).")  # fmt: skip
+@click.option("--limit", type=click.IntRange(min=0), default=300, show_default=True,
               help="Most transitions shown per cascade (0: all).")  # fmt: skip
 @distributed_version_option
 @common_options
@@ -116,7 +100,15 @@ def story(context: click.Context, /, trace: Path, keys: tuple[str, ...], distrib
 @click.pass_context
 def cascade(context: click.Context, /, trace: Path, stimulus: str | None, event: int | None, limit: int,
             distributed_version: str | None, **options: Any) -> None:  # fmt: skip
-    """The tree of one STIMULUS (a full id or a unique prefix): each transition under its cause."""
+    """The tree of one STIMULUS (a full id or a unique prefix): each transition under its cause.
+
+    A log without stimulus ids (before 2022.4.2) is one cascade: give --event N.
+
+    \b
+    Examples:
+      replay cascade traces/2024.2.1/seed/dump.msgpack.gz remove_b2
+      replay cascade traces/2024.2.1/seed/dump.msgpack.gz --event 17
+    """
     app = app_of(context, options)
     if (stimulus is None) == (event is None):
         raise UsageError("give a STIMULUS or --event N (one of them)")
@@ -142,26 +134,31 @@ def cascade(context: click.Context, /, trace: Path, stimulus: str | None, event:
         findings = [f for f in result.findings if f.event in indices or (f.culprit and f.culprit.event in indices)]
         title = "cascade " if len(groups) == 1 else f"cascade {position + 1}/{len(groups)} of "
         views.append(CascadeView(group_steps, title=title, findings=findings, limit=limit))
-    _show(app, stacked(views), options, f"replay cascade {chosen}")
+    show(app, stacked(views), options, f"replay cascade {chosen}")
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @click.argument("trace", type=click.Path(path_type=Path))
 @click.option("--by", type=click.Choice(["event", "time"]), default="event", show_default=True,
               help="Horizontal axis: entry index or seconds.")
 @click.option("--keys", "key_texts", multiple=True, metavar="KEY",
               help="Only these keys or task prefixes (repeatable; commas separate too).")
-@click.option("--limit", type=int, default=40, show_default=True, help="Most rows; more keys are grouped by prefix.")
+@click.option("--limit", type=click.IntRange(min=1), default=40, show_default=True,
+              help="Most rows; more keys are grouped by prefix.")  # fmt: skip
 @distributed_version_option
 @common_options
 @view_options
 @click.pass_context
 def timeline(context: click.Context, /, trace: Path, by: str, key_texts: tuple[str, ...], limit: int,
              distributed_version: str | None, **options: Any) -> None:  # fmt: skip
-    """Swimlanes: one row per key (or task prefix), a coloured block per state over the run."""
+    """Swimlanes: one row per key (or task prefix), a coloured block per state over the run.
+
+    \b
+    Examples:
+      replay timeline traces/2026.8.0/large-graph/transition_log.msgpack
+      replay timeline traces/2024.2.1/seed/dump.msgpack.gz --keys f,g --by time
+    """
     app = app_of(context, options)
-    if limit < 1:
-        raise UsageError("--limit must be at least 1")
     result = load(app, trace, distributed_version)
     known = known_keys(result)
     prefixes = {key_prefix(key) for key in known} if key_texts else set()
@@ -172,7 +169,7 @@ def timeline(context: click.Context, /, trace: Path, by: str, key_texts: tuple[s
         else:
             selected.append(resolve_key(text, known))
     view = TimelineView(result.steps, result.findings, by=by, selected=selected or None, limit=limit)
-    _show(app, view, options, "replay timeline")
+    show(app, view, options, "replay timeline")
 
 
 def _split(given: str) -> list[str]:
@@ -198,19 +195,24 @@ def _split(given: str) -> list[str]:
     return [part for part in parts if part.strip()]
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @click.argument("trace", type=click.Path(path_type=Path))
-@click.option("--top", type=int, default=10, show_default=True, help="Rows per table.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Rows per table.")
 @distributed_version_option
 @common_options
 @view_options
 @click.pass_context
 def stats(context: click.Context, /, trace: Path, top: int, distributed_version: str | None, **options: Any) -> None:
-    """Counts per transition edge, stimulus kind and task prefix; time per state; longest cascades."""
+    """Counts per transition edge, stimulus kind and task prefix; time per state; longest cascades.
+
+    \b
+    Example:
+      replay stats traces/2024.2.1/seed/dump.msgpack.gz --top 5
+    """
     app = app_of(context, options)
     result = load(app, trace, distributed_version)
     summary = run_stats(result.steps, longest=top)
-    _show(app, StatsView(summary, top=top, source=result.metadata.path), options, "replay stats")
+    show(app, StatsView(summary, top=top, source=result.metadata.path), options, "replay stats")
 
 
 def stacked(views: Sequence[RenderableType]) -> Group:

@@ -28,3 +28,11 @@ class UsageError(ReplayError):
     """The command was called wrongly (unknown key, ambiguous stimulus prefix, ...)."""
 
     exit_code = 2
+
+
+class OutputError(ReplayError):
+    """A file replay was asked to write cannot be written (its directory is missing, ...)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {reason}")

@@ -1,4 +1,4 @@
-"""How a canonical task key is shown to people and written as JSON.
+"""How a canonical task key (and a stimulus id) is shown to people and written as JSON.
 
 The bottom layer: every other layer (ingest, the machine, provenance, diff, the views)
 shows keys the same way, so these live below all of them.
@@ -21,3 +21,12 @@ def key_to_json(key: Key) -> Any:
     if isinstance(key, tuple):
         return [key_to_json(part) for part in key]
     return key
+
+
+#: How the missing stimulus id of a log before 2022.4.2 is shown (and typed, to select it).
+NO_STIMULUS = "(no stimulus id)"
+
+
+def stimulus_name(stimulus_id: str | None) -> str:
+    """A stimulus id as shown: itself, or :data:`NO_STIMULUS`."""
+    return NO_STIMULUS if stimulus_id is None else stimulus_id

@@ -154,6 +154,10 @@ class ReplayResult:
     steps: tuple[Step, ...]
     findings: tuple[Finding, ...]
     final_states: Mapping[Key, str]
+    #: the log holds the run from its start (every key's first entry starts from released)
+    complete_log: bool
+    #: where the dependencies came from: "dump" for a dump's task table, "inferred" from recommendations
+    graph_source: str
 
     @property
     def errors(self) -> int:
@@ -203,4 +207,6 @@ def replay_trace(trace: Trace, distributed_version: str | None = None, *, keep_s
         steps=machine.steps,
         findings=tuple(explain(machine.violations)),
         final_states=machine.final_states,
+        complete_log=machine.complete_log,
+        graph_source=machine.graph_source,
     )

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from replay.events import Key
+from replay.keys import NO_STIMULUS
 from replay.machine.steps import Step
 
 #: A trailing timestamp (``-1795674283.7748``), counter or uuid/hex token of a stimulus id.
@@ -20,7 +21,6 @@ _STIMULUS_SUFFIX = re.compile(
 )
 _HEX_WORD = re.compile(r"^[a-f]+$")
 _TOKEN = re.compile(r"^[a-f0-9]{32}$")
-NO_STIMULUS = "(no stimulus id)"
 
 
 def stimulus_kind(stimulus_id: str | None) -> str:

@@ -63,6 +63,10 @@ class MachineResult:
     violations: tuple[Violation, ...]
     #: every key's state at the end (forgotten keys only within the replay's window)
     final_states: Mapping[Key, str]
+    #: every key's first entry started from released: the log holds the run from its start
+    complete_log: bool
+    #: where dependencies came from: "dump" (a dump's task table), "inferred" or another source
+    graph_source: str
 
 
 class Replayer:
@@ -81,6 +85,7 @@ class Replayer:
         self.dump_tasks: Mapping[Key, TaskRecord] = (
             task_graph.tasks if task_graph is not None and task_graph.source == "dump" else {}
         )
+        self.graph_source = task_graph.source if task_graph is not None else "inferred"
         self.preconditions = transitions.preconditions_for(release)
         self.open_detour: Step | None = None
         self.suspects: dict[tuple[str, Key], Suspect] = {}
@@ -203,6 +208,8 @@ class Replayer:
             steps=tuple(self.steps or ()),
             violations=tuple(self.violations),
             final_states=MappingProxyType(dict(self.world.states)),
+            complete_log=self.first_starts_released and self.count not in log.CONFIGURED_LOG_LENGTHS,
+            graph_source=self.graph_source,
         )
 
     # ------------------------------------------------------------------ one entry

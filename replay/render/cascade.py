@@ -16,7 +16,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from replay.events import Key
-from replay.keys import format_key
+from replay.keys import format_key, stimulus_name
 from replay.machine.steps import DETOUR_INNER, DETOUR_OUTER, NO_OP, Recommendation, Step
 from replay.provenance import Culprit, Finding
 from replay.render.text import event_reference, event_text, key_text, state_text, transition_text
@@ -110,7 +110,7 @@ class CascadeView:
 
         with_children = {parent for parent in parents.values() if isinstance(parent, tuple)}
         stimulus = self.steps[0].stimulus_id if self.steps else None
-        heading = Text.assemble(self.title or "cascade ", Text(str(stimulus), style="stimulus"))
+        heading = Text.assemble(self.title or "cascade ", Text(stimulus_name(stimulus), style="stimulus"))
         if self.steps:
             count = len(self.steps)
             heading.append(f"  events {self.steps[0].index} to {self.steps[-1].index}, "

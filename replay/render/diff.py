@@ -18,6 +18,7 @@ from replay.diff import AlignedRow, KeyDifference, TraceDiff, summary_line
 from replay.events import SchedulerTransition
 from replay.provenance import Finding, ReplayResult
 from replay.render.text import (
+    Unbroken,
     finding_head,
     key_text,
     recommendations_text,
@@ -33,13 +34,11 @@ CONTEXT = 3
 PATH_CONTEXT = 2
 
 
-def _source(label: str, result: ReplayResult) -> Text:
-    """``A path`` and, below it, ``format · distributed X · N events``."""
-    return Text.assemble(
-        Text(f"{label} ", style=f"diff.{label.lower()}"),
-        Text(result.metadata.path, style="title"),
-        "\n  ",
-        Text(source_details(result), style="muted"),
+def _source(label: str, result: ReplayResult) -> Group:
+    """``A path`` (never broken) and, below it, ``format · distributed X · N events``."""
+    return Group(
+        Unbroken((f"{label} ", f"diff.{label.lower()}"), (result.metadata.path, "title")),
+        Text.assemble("  ", Text(source_details(result), style="muted")),
     )
 
 

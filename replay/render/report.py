@@ -13,17 +13,25 @@ from replay.machine.steps import Step
 from replay.provenance import Culprit, Finding, ReplayResult
 from replay.render.cascade import CascadeView
 from replay.render.story import StoryView
-from replay.render.text import finding_head, key_text, source_details, state_text, transition_text
+from replay.render.text import (
+    Unbroken,
+    clean_summary,
+    finding_head,
+    key_text,
+    source_details,
+    state_text,
+    transition_text,
+)
 
 MAX_DETAILED = 10
 
 
-def source_line(result: ReplayResult) -> Text:
-    """``dump-msgpack · distributed 2024.2.1 · 21 events · path``."""
-    return Text.assemble(
-        Text(result.metadata.path, style="title"), "\n",
+def source_lines(result: ReplayResult) -> Group:
+    """The path (never broken) and ``dump-msgpack · distributed 2024.2.1 · 21 events · checked against …``."""
+    return Group(
+        Unbroken((result.metadata.path, "title")),
         Text(f"{source_details(result)} · checked against {result.table}", style="muted"),
-    )  # fmt: skip
+    )
 
 
 def culprit_text(culprit: Culprit, steps: Mapping[int, Step]) -> Text:
@@ -90,12 +98,15 @@ class RunReport:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         result = self.result
-        yield source_line(result)
+        yield source_lines(result)
         for note in result.notes:
             yield Text(f"note: {note}", style="muted")
         yield Text("")
         if not result.findings:
-            yield Text("✓ no findings: every transition is legal and every state valid", style="ok")
+            verdict, *caveats = clean_summary(result)
+            yield Text(verdict, style="ok")
+            for caveat in caveats:
+                yield Text(f"  {caveat}", style="muted")
             return
         yield Text(f"✗ {result.errors} error(s), {result.warnings} warning(s)",
                    style="severity.error" if result.errors else "severity.warning")  # fmt: skip

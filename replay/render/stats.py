@@ -10,7 +10,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from replay.keys import format_key
+from replay.keys import stimulus_name
 from replay.render.text import state_text
 from replay.stats import RunStats
 
@@ -84,7 +84,7 @@ class StatsView:
         cascades = _table("longest cascades", ("events", "left"), ("transitions", "right"),
                           ("lasted", "right"), ("stimulus", "left"))  # fmt: skip
         for cascade in stats.cascades:
-            stimulus = Text(format_key(str(cascade.stimulus_id)), style="stimulus")
+            stimulus = Text(stimulus_name(cascade.stimulus_id), style="stimulus")
             cascades.add_row(f"{cascade.first} to {cascade.last}", str(cascade.transitions),
                              _seconds(cascade.seconds), stimulus)  # fmt: skip
         yield cascades

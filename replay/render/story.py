@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from replay.events import Key
-from replay.keys import format_key
+from replay.keys import format_key, stimulus_name
 from replay.machine.steps import DETOUR_INNER, DETOUR_OUTER, NO_OP, Step
 from replay.provenance import Finding
 from replay.render.text import event_reference, event_text, key_text, recommendations_text, state_text
@@ -25,6 +25,8 @@ _COLUMNS = ("#", "time", "transition", "asked", "cause", "recommendations")
 _CAPS = {"#": 8, "time": 10, "transition": 36, "asked": 12, "cause": 36}
 _SHRINKABLE = ("cause", "transition", "asked")
 _MINIMUM = {"cause": 14, "transition": 16, "asked": 5, "recommendations": 16}
+#: Room after a key in the recommendations column: ``: processing}`` and a comma.
+_AFTER_KEY = len(": no-worker},")
 
 
 class StoryView:
@@ -88,7 +90,9 @@ class StoryView:
         yield title
         rows = [(step, self._cells(step)) for step in self.steps]
         header = [Text(name, style="bold") for name in _COLUMNS]
-        widths = _widths(header, [cells for _, cells in rows], options.max_width)
+        longest_key = max((len(format_key(key)) for step in self.steps for key in step.transition.recommendations),
+                          default=0)  # fmt: skip
+        widths = _widths(header, [cells for _, cells in rows], options.max_width, longest_key)
         by_event: dict[int | None, list[Finding]] = {}
         for finding in self.findings:
             by_event.setdefault(finding.event, []).append(finding)
@@ -101,7 +105,7 @@ class StoryView:
                 if grid.row_count:
                     yield grid
                     grid = self._grid(widths)
-                yield Text.assemble(("── ", "muted"), (str(stimulus), "stimulus"), (" ──", "muted"))
+                yield Text.assemble(("── ", "muted"), (stimulus_name(stimulus), "stimulus"), (" ──", "muted"))
             grid.add_row(*cells)
             found = by_event.pop(step.index, [])
             if found:
@@ -123,13 +127,17 @@ class StoryView:
         return Text(f"+{timestamp - self.start_time:.3f}s", style="muted")
 
 
-def _widths(header: list[Text], rows: list[list[Text]], total: int) -> dict[str, int]:
-    """Column widths that fit ``total`` columns, leaving the recommendations some room."""
+def _widths(header: list[Text], rows: list[list[Text]], total: int, longest_key: int = 0) -> dict[str, int]:
+    """Column widths that fit ``total`` columns, leaving the recommendations room for their
+    longest key in one piece (the other columns shrink first: a key is never broken while
+    they can give)."""
     widths = {
         name: min(_CAPS.get(name, total), max([header[i].cell_len] + [cells[i].cell_len for cells in rows]))
         for i, name in enumerate(_COLUMNS)
     }
-    available = total - (len(_COLUMNS) - 1) - _MINIMUM["recommendations"]
+    fixed = widths["#"] + widths["time"] + sum(_MINIMUM[name] for name in _SHRINKABLE) + len(_COLUMNS) - 1
+    recommendations = max(_MINIMUM["recommendations"], min(longest_key + _AFTER_KEY, total - fixed))
+    available = total - (len(_COLUMNS) - 1) - recommendations
     while sum(widths[name] for name in _COLUMNS[:-1]) > available:
         name = max(_SHRINKABLE, key=lambda column: widths[column] - _MINIMUM[column])
         if widths[name] <= _MINIMUM[name]:

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.segment import Segment
 from rich.text import Text
 
 from replay.events import Key, SchedulerTransition
 from replay.keys import format_key
 from replay.provenance import Finding, ReplayResult
+from replay.releases import format_release, parse_release
 from replay.render.theme import state_style
+
+
+class Unbroken:
+    """A line that is never wrapped nor cut, such as a path to copy: past the width it runs on.
+
+    Printed with ``crop=False`` (as the CLI prints); a terminal then wraps it softly, which
+    copies back as one line.
+    """
+
+    def __init__(self, *parts: tuple[str, str]) -> None:
+        self.parts = parts
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for text, style in self.parts:
+            yield Segment(text, console.get_style(style) if style else None)
+        yield Segment.line()
 
 
 def key_text(key: Key) -> Text:
@@ -57,9 +76,33 @@ def finding_head(finding: Finding) -> Text:
 
 
 def source_details(result: ReplayResult) -> str:
-    """``dump-msgpack · distributed 2024.2.1 · 21 events``."""
+    """``dump-msgpack · distributed 2024.2.1 · 21 events`` (``2024.2.1 (given)`` when an option said it)."""
     metadata = result.metadata
-    return f"{metadata.format} · distributed {metadata.distributed_version or 'release unknown'} · {result.events} events"
+    if result.release is None:
+        release = "release unknown"
+    elif metadata.distributed_version and parse_release(metadata.distributed_version) == result.release:
+        release = metadata.distributed_version
+    else:
+        release = f"{format_release(result.release)} (given)"
+    return f"{metadata.format} · distributed {release} · {result.events} events"
+
+
+def clean_summary(result: ReplayResult) -> list[str]:
+    """What a report without findings checked, and what it could not."""
+    lines = [
+        f"✓ no findings in {result.events} entries: every transition is legal for {result.table}, "
+        f"every cascade finished, and every state checked was valid"
+    ]
+    if result.release is None:
+        lines.append("release unknown: only the rules of every release were checked (give --distributed-version)")
+    if not result.complete_log:
+        lines.append("the log starts partway through the run: what happened to its keys before it is unknown")
+    if result.graph_source != "dump":
+        lines.append(
+            "no task table: dependencies come only from what recommendations imply, so the dependency "
+            "rules saw some edges, not all (a dump has them all)"
+        )
+    return lines
 
 
 def event_text(index: int | None) -> Text:

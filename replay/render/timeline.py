@@ -17,7 +17,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from replay.events import Key
-from replay.keys import format_key
+from replay.keys import format_key, stimulus_name
 from replay.machine.steps import Step
 from replay.provenance import Finding
 from replay.render.theme import STATE_STYLES, block_style
@@ -168,7 +168,7 @@ class TimelineView:
         boundaries: dict[int, str] = {}
         for position, step in enumerate(self.steps):
             if position == 0 or step.group != self.steps[position - 1].group:
-                boundaries.setdefault(step_columns[position], str(step.stimulus_id))
+                boundaries.setdefault(step_columns[position], stimulus_name(step.stimulus_id))
         return starts, boundaries
 
     # -- drawing ------------------------------------------------------------------------

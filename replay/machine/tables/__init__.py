@@ -6,6 +6,7 @@ drives the legality check and the ``replay table`` view.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from replay.machine.tables import r2021_01, r2021_06, r2021_08, r2022_09, r2022_11, r2024_08, r2025_05
@@ -29,12 +30,20 @@ class TransitionTable:
         return f"{format_release(self.since)}{end}"
 
 
+def _plain_first_line(docstring: str) -> str:
+    """A module docstring's first line as plain words: without its release range or RST markup."""
+    line = docstring.strip().splitlines()[0] if docstring.strip() else ""
+    if line[:1].isdigit() and ": " in line:
+        line = line.split(": ", 1)[1]  # the range is the table's label already
+    return re.sub(r"``(.*?)``", r"\1", line)
+
+
 def _build() -> tuple[TransitionTable, ...]:
     modules = (r2021_01, r2021_06, r2021_08, r2022_09, r2022_11, r2024_08, r2025_05)
     tables = []
     for position, module in enumerate(modules):
         until = modules[position + 1].SINCE if position + 1 < len(modules) else None
-        notes = (module.__doc__ or "").strip().splitlines()[0]
+        notes = _plain_first_line(module.__doc__ or "")
         tables.append(TransitionTable(module.SINCE, until, frozenset(module.PAIRS), notes))
     return tuple(tables)
 

@@ -1,4 +1,6 @@
-"""Scheduler transitions of distributed 2021.01.0 - 2021.06.0 (15 pairs).
+"""2021.01.0 - 2021.06.0: the first table; every later one starts from it.
+
+Scheduler transitions of distributed 2021.01.0 - 2021.06.0 (15 pairs).
 
 Any pair not listed, and not involving ``released``, is carried out as an implicit
 detour through ``released``: two log entries, the inner ``X->released`` and the outer
