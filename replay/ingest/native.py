@@ -1,22 +1,41 @@
 """replay's own normalised trace format (what ``replay convert`` writes), read and written.
 
-One document: ``{"format": "replay-trace", "version": 1, "metadata": ..., "graph": ...,
-"transitions": [...], "worker_records": [...]}`` as JSON or msgpack; as JSON Lines the
-header comes first and each following line holds one transition or worker record.
-Keys are JSON values (arrays for tuples); recommendations are ``[key, state]`` pairs,
-so nothing is lost to JSON's string-only map keys.
+Version 2 (written since issue 14), made to be the fastest input there is:
+
+* **msgpack**: one map ``{"format": "replay-trace", "version": 2, "metadata": ...,
+  "graph": ..., "worker_records": [...], "transitions": [...]}``, in that order. Each
+  transition is the array ``[key, start, finish, recommendations, stimulus_id,
+  timestamp]`` exactly as a scheduler of 2023.9 or later logs it: keys as themselves
+  (arrays for tuples), recommendations a map (array keys for tuple keys). Read as a
+  stream, through the same tight loop as a bare msgpack log; worker records come first,
+  so ``replay run`` skips them unread.
+* **JSON Lines**: the header line ``{"format": ..., "version": 2, "metadata": ...,
+  "graph": {"source": ...} | null}``, then one ``{"task": {...}}`` line per task of the
+  graph, one ``{"worker_record": {...}}`` line per worker record, and one array line per
+  transition, ``[key, start, finish, [[key, state], ...], stimulus_id, timestamp]``
+  (JSON map keys are strings only: pairs keep every key's type).
+* **JSON**: the msgpack document's shape with JSON's pairs for recommendations, written
+  one record a line.
+
+Keys are JSON values (arrays for tuples). Version 1 (transitions as objects
+``{"key", "start", "finish", "recommendations": [[key, state], ...], "stimulus_id",
+"timestamp"}``, the graph's tasks in the header, msgpack transitions after the worker
+records' place) is still read.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from typing import IO, Any
+import re
+from collections.abc import Callable, Iterable, Iterator, Sized
+from itertools import chain, islice
+from pathlib import Path
+from typing import IO, Any, Literal
 
 import msgpack
 from pydantic import ValidationError
 
-from replay.errors import UnreadableInputError
+from replay.errors import LimitExceededError, UnreadableInputError
 from replay.events import (
     SchedulerTransition,
     TaskGraph,
@@ -27,11 +46,32 @@ from replay.events import (
     worker_records_adapter,
 )
 from replay.ingest.keys import KeyError_, canonical_key
-from replay.ingest.records import scheduler_transitions
+from replay.ingest.limits import Limits, open_bytes
+from replay.ingest.msgpack_reader import MsgpackCursor
+from replay.ingest.records import scheduler_transition_batches, scheduler_transitions
 from replay.keys import key_to_json
 
 FORMAT_NAME = "replay-trace"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Versions this replay reads.
+READABLE_VERSIONS = (1, 2)
+#: The header's fields (everything but the records).
+HEADER_FIELDS = ("format", "version", "metadata", "graph")
+
+#: What a reader does with worker records: leave them unread (``replay run``), count them by
+#: kind (``replay info``), or build every record (``replay convert``).
+WorkerMode = Literal["skip", "count", "records"]
+#: Worker records counted: how many, and how many of a shape replay does not recognise.
+Counts = tuple[int, int]
+
+WORKER_KINDS = frozenset({"worker-transition", "worker-event", "unrecognised"})
+
+# ---------------------------------------------------------------------------------- writing
+
+#: Records written (packed or encoded) together.
+_WRITE_BATCH = 512
+#: Compact JSON, escaping non-ASCII (a key read from msgpack may hold lone surrogates).
+_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
 def _json_value(value: Any) -> Any:
@@ -43,31 +83,50 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def transition_document(transition: SchedulerTransition) -> dict[str, Any]:
-    """One transition as a JSON object."""
-    return {
-        "key": key_to_json(transition.key),
-        "start": transition.start,
-        "finish": transition.finish,
-        "recommendations": [[key_to_json(key), state] for key, state in transition.recommendations.items()],
-        "stimulus_id": transition.stimulus_id,
-        "timestamp": transition.timestamp,
-    }
+def transition_document(transition: SchedulerTransition) -> list[Any]:
+    """One transition as JSON: ``[key, start, finish, [[key, state], ...], stimulus_id, timestamp]``.
+
+    Tuples are written as arrays by ``json`` itself (a key is a string, a number or a tuple).
+    """
+    key, start, finish, recommendations, stimulus_id, timestamp = transition
+    return [key, start, finish, list(recommendations.items()), stimulus_id, timestamp]
+
+
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def worker_record_fields(record: WorkerRecord) -> dict[str, Any]:
+    """One worker record as a JSON object (``kind`` first)."""
+    kind = type(record)
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(kind.model_fields)
+    values = record.__dict__
+    if record.kind == "unrecognised":
+        return {name: _json_value(values[name]) for name in names}
+    document = {name: values[name] for name in names}  # keys and tuples: json writes tuples as arrays
+    if "recommendations" in document:
+        document["recommendations"] = list(document["recommendations"].items())
+    return document
 
 
 def worker_record_document(record: WorkerRecord) -> dict[str, Any]:
-    """One worker record as a JSON object."""
-    document = {name: _json_value(getattr(record, name)) for name in type(record).model_fields}
-    return {"worker_record": document}
+    """One worker record as a JSON Lines object."""
+    return {"worker_record": worker_record_fields(record)}
 
 
 #: The task table's bookkeeping fields, and whether each holds keys (else names).
 _BOOKKEEPING = {"who_wants": False, "waiters": True, "waiting_on": True, "processing_on": False, "who_has": False}
 
 
-def _bookkeeping_document(task: TaskRecord) -> dict[str, Any]:
-    """The bookkeeping fields a task record carries, as JSON (absent ones left out)."""
-    document: dict[str, Any] = {}
+def task_document(task: TaskRecord) -> dict[str, Any]:
+    """One task of the graph as JSON (bookkeeping fields the input did not carry left out)."""
+    document: dict[str, Any] = {
+        "key": key_to_json(task.key),
+        "state": task.state,
+        "dependencies": [key_to_json(key) for key in task.dependencies],
+        "dependents": [key_to_json(key) for key in task.dependents],
+    }
     for name, holds_keys in _BOOKKEEPING.items():
         value = getattr(task, name)
         if value is not None:
@@ -75,33 +134,13 @@ def _bookkeeping_document(task: TaskRecord) -> dict[str, Any]:
     return document
 
 
-def _bookkeeping_fields(task: dict[str, Any]) -> dict[str, Any]:
-    """The bookkeeping fields of an exported task record, keys made canonical."""
-    fields: dict[str, Any] = {}
-    for name, holds_keys in _BOOKKEEPING.items():
-        if name in task:
-            value = task[name]
-            fields[name] = tuple(canonical_key(key) for key in value) if holds_keys else value
-    return fields
-
-
-def header_document(trace: Trace) -> dict[str, Any]:
-    """Everything but the records."""
-    graph = None
+def header_document(trace: Trace, *, with_tasks: bool = True) -> dict[str, Any]:
+    """Everything but the records (``with_tasks``: the graph's tasks too)."""
+    graph: dict[str, Any] | None = None
     if trace.graph is not None:
-        graph = {
-            "source": trace.graph.source,
-            "tasks": [
-                {
-                    "key": key_to_json(task.key),
-                    "state": task.state,
-                    "dependencies": [key_to_json(key) for key in task.dependencies],
-                    "dependents": [key_to_json(key) for key in task.dependents],
-                    **_bookkeeping_document(task),
-                }
-                for task in trace.graph.tasks.values()
-            ],
-        }
+        graph = {"source": trace.graph.source}
+        if with_tasks:
+            graph["tasks"] = [task_document(task) for task in trace.graph.tasks.values()]
     return {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -110,29 +149,121 @@ def header_document(trace: Trace) -> dict[str, Any]:
     }
 
 
+def _batches(items: Iterable[Any]) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, _WRITE_BATCH)):
+        yield batch
+
+
 def write_trace(trace: Trace, kind: str, stream: IO[bytes]) -> int:
-    """Write ``trace`` as ``jsonl``, ``json`` or ``msgpack``; returns the number of transitions."""
-    header = header_document(trace)
-    count = 0
+    """Write ``trace`` as ``jsonl``, ``json`` or ``msgpack``, streaming; returns the number of transitions.
+
+    Transitions are read once as they are written (a streamed input stays streamed),
+    except for msgpack to a stream that cannot seek (standard output piped) when the
+    input is a stream: the array's length comes first, so they are counted first.
+    """
+    if kind == "msgpack":
+        try:
+            return _write_msgpack(trace, stream)
+        except OverflowError:
+            raise UnreadableInputError(
+                trace.metadata.path, "an integer beyond 64 bits cannot be written as msgpack: use --to jsonl"
+            ) from None
     if kind == "jsonl":
-        stream.write(json.dumps(header).encode() + b"\n")
-        for record in trace.worker_records:
-            stream.write(json.dumps(worker_record_document(record)).encode() + b"\n")
-        for transition in trace.iter_transitions():
-            stream.write(json.dumps(transition_document(transition)).encode() + b"\n")
-            count += 1
-        return count
-    transitions = [transition_document(transition) for transition in trace.iter_transitions()]
-    document = {
-        **header,
-        "transitions": transitions,
-        "worker_records": [worker_record_document(r)["worker_record"] for r in trace.worker_records],
-    }
-    if kind == "json":
-        stream.write(json.dumps(document, indent=1).encode() + b"\n")
-    else:
-        stream.write(msgpack.packb(document, use_bin_type=True))
-    return len(transitions)
+        return _write_jsonl(trace, stream)
+    return _write_json(trace, stream)
+
+
+def _write_jsonl(trace: Trace, stream: IO[bytes]) -> int:
+    write = stream.write
+    write(_encode(header_document(trace, with_tasks=False)).encode() + b"\n")
+    if trace.graph is not None:
+        for tasks in _batches(trace.graph.tasks.values()):
+            write("".join(f'{{"task":{_encode(task_document(task))}}}\n' for task in tasks).encode())
+    for records in _batches(trace.worker_records):
+        write("".join(f'{{"worker_record":{_encode(worker_record_fields(r))}}}\n' for r in records).encode())
+    count = 0
+    for transitions in _batches(trace.iter_transitions()):
+        write("".join([_encode(transition_document(t)) + "\n" for t in transitions]).encode())
+        count += len(transitions)
+    return count
+
+
+def _write_json(trace: Trace, stream: IO[bytes]) -> int:
+    """One JSON document, one record a line (written as it goes)."""
+    write = stream.write
+    header = json.dumps(header_document(trace))
+    write(header[:-1].encode() + b',\n"worker_records": [')
+    separator = "\n"
+    for records in _batches(trace.worker_records):
+        write((separator + ",\n".join(_encode(worker_record_fields(r)) for r in records)).encode())
+        separator = ",\n"
+    write(b'\n],\n"transitions": [')
+    separator = "\n"
+    count = 0
+    for transitions in _batches(trace.iter_transitions()):
+        write((separator + ",\n".join([_encode(transition_document(t)) for t in transitions])).encode())
+        separator = ",\n"
+        count += len(transitions)
+    write(b"\n]}\n")
+    return count
+
+
+#: An array header with room for any length, filled in once the length is known.
+_ARRAY32 = b"\xdd"
+
+
+def _write_msgpack(trace: Trace, stream: IO[bytes]) -> int:
+    packer = msgpack.Packer(use_bin_type=True, autoreset=False)
+    pack = packer.pack
+    write = stream.write
+
+    def flush() -> None:
+        write(packer.bytes())
+        packer.reset()
+
+    header = header_document(trace)
+    write(packer.pack_map_header(len(header) + 2))
+    for name, value in header.items():
+        pack(name)
+        pack(value)
+    pack("worker_records")
+    write(packer.pack_array_header(len(trace.worker_records)))  # a single value: the buffer is written first
+    flush()
+    for records in _batches(trace.worker_records):
+        for record in records:
+            pack(worker_record_fields(record))
+        flush()
+    pack("transitions")
+    flush()
+    transitions = trace.transitions
+    declared: int | None = len(transitions) if isinstance(transitions, Sized) else None
+    position: int | None = None
+    if declared is None and stream.seekable():
+        position = stream.tell()
+        write(_ARRAY32 + b"\0\0\0\0")  # filled in below
+    elif declared is None:
+        declared = sum(1 for _ in trace.iter_transitions())
+    if declared is not None:
+        write(packer.pack_array_header(declared))
+        packer.reset()
+    count = 0
+    for batch in _batches(trace.iter_transitions()):
+        for transition in batch:
+            pack(transition)  # a NamedTuple packs as an array, its recommendations as a map
+        flush()
+        count += len(batch)
+    if position is not None:
+        end = stream.tell()
+        stream.seek(position + 1)
+        write(count.to_bytes(4, "big"))
+        stream.seek(end)
+    elif count != declared:
+        raise UnreadableInputError(trace.metadata.path, f"read {count} transitions, {declared} the first time")
+    return count
+
+
+# ---------------------------------------------------------------------------------- reading
 
 
 def is_native_header(value: Any) -> bool:
@@ -140,8 +271,18 @@ def is_native_header(value: Any) -> bool:
     return isinstance(value, dict) and value.get("format") == FORMAT_NAME
 
 
+def header_version(header: dict[str, Any], path: str) -> int:
+    """The document's version, if this replay reads it."""
+    version = header.get("version", 1)
+    if type(version) is not int or version not in READABLE_VERSIONS:
+        raise UnreadableInputError(
+            path, f"replay-trace version {version!r:.40}: this replay reads versions {READABLE_VERSIONS[0]} to {READABLE_VERSIONS[-1]}"
+        )
+    return version
+
+
 def transition_row(document: Any) -> list[Any]:
-    """A transition object back into the raw 6-field entry the record validator takes."""
+    """A version 1 transition object back into the raw 6-field entry the record validator takes."""
     if not isinstance(document, dict):
         raise KeyError_(f"a transition must be an object, not {type(document).__name__}")
     pairs = document.get("recommendations", [])
@@ -156,6 +297,151 @@ def transition_row(document: Any) -> list[Any]:
         document.get("stimulus_id"),
         document.get("timestamp"),
     ]
+
+
+def transition_rows(documents: Iterable[Any], path: str) -> Iterator[list[Any]]:
+    """Version 1 transition objects as raw entries, a bad one named by its index."""
+    for index, document in enumerate(documents):
+        try:
+            yield transition_row(document)
+        except KeyError_ as error:
+            raise UnreadableInputError(path, f"entry {index}: {error}") from None
+
+
+_ROW_SHAPE = "a transition is a list of 6 fields [key, start, finish, recommendations, stimulus_id, timestamp]"
+_PAIRS = "recommendations must be a list of [key, state] pairs"
+
+
+def json_rows(documents: Iterable[Any], path: str) -> Iterator[Any]:
+    """Version 2 JSON transitions as 6-tuples for :func:`scheduler_transition_batches`, which
+    checks every field: here only arrays become tuples and pairs a map."""
+    for index, document in enumerate(documents):
+        if type(document) is not list or len(document) != 6:
+            raise UnreadableInputError(path, f"entry {index}: {_ROW_SHAPE}")
+        key, start, finish, pairs, stimulus_id, timestamp = document
+        if type(key) is list:
+            key = tuple(key)  # nested arrays: made canonical by the validator's slow path
+        if type(pairs) is not list:
+            raise UnreadableInputError(path, f"entry {index}: {_PAIRS}")
+        recommendations = {}
+        try:
+            for pair in pairs:
+                if type(pair) is not list or len(pair) != 2:
+                    raise UnreadableInputError(path, f"entry {index}: {_PAIRS}")
+                other, state = pair
+                recommendations[tuple(other) if type(other) is list else other] = state
+        except TypeError:  # a nested array key (unhashable as a tuple of lists)
+            recommendations = _canonical_pairs(pairs, index, path)
+        yield (key, start, finish, recommendations, stimulus_id, timestamp)
+
+
+def _canonical_pairs(pairs: list[Any], index: int, path: str) -> dict[Any, Any]:
+    try:
+        return {canonical_key(other): state for other, state in pairs}
+    except (KeyError_, TypeError) as error:
+        raise UnreadableInputError(path, f"entry {index}: {error}") from None
+
+
+def transition_records(rows: Iterable[Any], version: int, path: str, *, decoded: str) -> Iterator[list[SchedulerTransition]]:
+    """Validated transitions of a native document, a batch at a time. ``decoded`` says from
+    what: ``msgpack`` rows are entries as they are, ``json`` rows arrays with pairs."""
+    if version == 1:
+        return scheduler_transition_batches(transition_rows(rows, path), path)
+    if decoded == "json":
+        return scheduler_transition_batches(json_rows(rows, path), path)
+    return scheduler_transition_batches(rows, path)
+
+
+# header -------------------------------------------------------------------------------
+
+_METADATA_TYPES: dict[str, Callable[[Any], bool]] = {
+    "format": lambda value: type(value) is str,
+    "distributed_version": lambda value: value is None or type(value) is str,
+    "scheduler_address": lambda value: value is None or type(value) is str,
+    "worker_addresses": lambda value: type(value) in (list, tuple) and all(type(item) is str for item in value),
+    "transition_counter": lambda value: value is None or type(value) is int,
+    "entry_fields": lambda value: value is None or type(value) is int,
+    "stringified_keys": lambda value: type(value) is bool,
+}
+
+
+def _metadata(fields: Any, path: str) -> TraceMetadata:
+    """The header's metadata (the path is where it was read from now). Checked here; pydantic
+    only names what is wrong, so that reading an export builds no validator."""
+    if isinstance(fields, dict) and "format" in fields and all(
+        name == "path" or (name in _METADATA_TYPES and _METADATA_TYPES[name](value)) for name, value in fields.items()
+    ):
+        checked = {**fields, "path": path}
+        if "worker_addresses" in checked:
+            checked["worker_addresses"] = tuple(checked["worker_addresses"])
+        return TraceMetadata.checked(**checked)
+    return TraceMetadata.model_validate({**(fields if isinstance(fields, dict) else {}), "path": path})
+
+
+def _names(value: Any) -> bool:
+    return type(value) in (list, tuple) and all(type(item) is str for item in value)
+
+
+def _task(document: Any) -> TaskRecord:
+    """One exported task, keys made canonical; checked here, validated by pydantic only to say what is wrong."""
+    key = canonical_key(document["key"])
+    fields: dict[str, Any] = {
+        "key": key,
+        "state": document["state"],
+        "dependencies": tuple(canonical_key(k) for k in document.get("dependencies", ())),
+        "dependents": tuple(canonical_key(k) for k in document.get("dependents", ())),
+    }
+    plain = type(fields["state"]) is str
+    for name, holds_keys in _BOOKKEEPING.items():
+        if name in document:
+            value = document[name]
+            if holds_keys:
+                fields[name] = tuple(canonical_key(k) for k in value)
+            else:
+                fields[name] = tuple(value) if type(value) in (list, tuple) else value
+                plain = plain and (value is None or (type(value) is str if name == "processing_on" else _names(value)))
+    if plain and len(document) == len(fields):
+        return TaskRecord.model_construct(**fields)
+    return TaskRecord(**fields)
+
+
+def graph_of(graph: Any, tasks: Iterable[Any], path: str) -> TaskGraph | None:
+    """The graph of a header's ``graph`` and task documents."""
+    if not isinstance(graph, dict):
+        return None
+    records = {}
+    for index, document in enumerate(tasks):
+        try:
+            record = _task(document)
+        except ValidationError as error:
+            detail = error.errors()[0]
+            where = ".".join(str(part) for part in detail["loc"])
+            raise UnreadableInputError(path, f"bad replay-trace task {index}: {where}: {detail['msg']}") from None
+        except (KeyError_, KeyError, TypeError, AttributeError) as error:
+            raise UnreadableInputError(path, f"bad replay-trace task {index}: {error}".splitlines()[0]) from None
+        records[record.key] = record
+    source = graph.get("source", "dump")
+    if type(source) is not str:
+        raise UnreadableInputError(path, "bad replay-trace header: graph.source: not a string")
+    return TaskGraph.model_construct(source=source, tasks=records)
+
+
+def header_parts(header: dict[str, Any], path: str) -> tuple[TraceMetadata, TaskGraph | None]:
+    """Metadata and graph of a native header whose graph holds its tasks (msgpack, JSON, version 1)."""
+    try:
+        metadata = _metadata(header.get("metadata", {}), path)
+    except ValidationError as error:
+        detail = error.errors()[0]
+        where = ".".join(str(part) for part in detail["loc"])
+        raise UnreadableInputError(path, f"bad replay-trace header: {where}: {detail['msg']}") from None
+    graph = header.get("graph")
+    tasks = graph.get("tasks", ()) if isinstance(graph, dict) else ()
+    if not isinstance(tasks, list | tuple):
+        raise UnreadableInputError(path, "bad replay-trace header: graph.tasks: not a list")
+    return metadata, graph_of(graph, tasks, path)
+
+
+# worker records ---------------------------------------------------------------------------
 
 
 def _worker_record_from(document: Any) -> dict[str, Any]:
@@ -173,32 +459,6 @@ def _worker_record_from(document: Any) -> dict[str, Any]:
     return fields
 
 
-def header_parts(header: dict[str, Any], path: str) -> tuple[TraceMetadata, TaskGraph | None]:
-    """Metadata and graph of a native header (the path is where it was read from now)."""
-    try:
-        metadata = TraceMetadata.model_validate({**header.get("metadata", {}), "path": path})
-        graph = None
-        if isinstance(header.get("graph"), dict):
-            tasks = {}
-            for task in header["graph"].get("tasks", []):
-                record = TaskRecord(
-                    key=canonical_key(task["key"]),
-                    state=task["state"],
-                    dependencies=tuple(canonical_key(k) for k in task.get("dependencies", [])),
-                    dependents=tuple(canonical_key(k) for k in task.get("dependents", [])),
-                    **_bookkeeping_fields(task),
-                )
-                tasks[record.key] = record
-            graph = TaskGraph(source=header["graph"].get("source", "dump"), tasks=tasks)
-    except ValidationError as error:
-        detail = error.errors()[0]
-        where = ".".join(str(part) for part in detail["loc"])
-        raise UnreadableInputError(path, f"bad replay-trace header: {where}: {detail['msg']}") from None
-    except (KeyError_, KeyError, TypeError, AttributeError) as error:
-        raise UnreadableInputError(path, f"bad replay-trace header: {error}".splitlines()[0]) from None
-    return metadata, graph
-
-
 def worker_records_from(documents: Iterable[Any], path: str) -> tuple[WorkerRecord, ...]:
     """Worker records of a native document."""
     try:
@@ -207,26 +467,245 @@ def worker_records_from(documents: Iterable[Any], path: str) -> tuple[WorkerReco
         raise UnreadableInputError(path, f"bad worker record: {error}".splitlines()[0]) from None
 
 
-def trace_from_document(document: dict[str, Any], path: str, format_name: str) -> Trace:
+def worker_kind(document: Any, index: int, path: str) -> str:
+    """The kind a worker record declares (what ``replay info`` counts; its fields are not read)."""
+    kind = document.get("kind") if isinstance(document, dict) else None
+    if kind not in WORKER_KINDS:
+        raise UnreadableInputError(path, f"bad worker record {index}: no kind of {sorted(WORKER_KINDS)}")
+    return kind  # type: ignore[no-any-return]
+
+
+def count_kinds(documents: Iterable[Any], path: str) -> Counts:
+    """How many worker records, and how many unrecognised, by the kind each declares."""
+    total = unrecognised = 0
+    for total, document in enumerate(documents, 1):  # noqa: B007 - the count is the last index
+        if worker_kind(document, total - 1, path) == "unrecognised":
+            unrecognised += 1
+    return total, unrecognised
+
+
+def worker_part(documents: Iterable[Any], mode: WorkerMode, path: str) -> tuple[tuple[WorkerRecord, ...], Counts | None]:
+    """Worker records as ``mode`` asks: built, counted, or neither."""
+    if mode == "records":
+        return worker_records_from(documents, path), None
+    if mode == "count":
+        return (), count_kinds(documents, path)
+    return (), None
+
+
+# whole documents (JSON, and msgpack of another key order) ---------------------------------
+
+
+def trace_from_document(
+    document: dict[str, Any], path: str, format_name: str, workers: WorkerMode = "records"
+) -> tuple[Trace, Counts | None]:
     """A whole native document (JSON or msgpack) as a trace."""
+    version = header_version(document, path)
     metadata, graph = header_parts(document, path)
     metadata = metadata.model_copy(update={"format": format_name})
     raw = document.get("transitions", [])
     if not isinstance(raw, list | tuple):
         raise UnreadableInputError(path, "'transitions' must be a list")
-    transitions = tuple(scheduler_transitions(transition_rows(raw, path), path))
-    return Trace(
-        metadata=metadata,
-        transitions=transitions,
-        worker_records=worker_records_from(document.get("worker_records", []), path),
-        graph=graph,
-    )
+    decoded = "json" if format_name == "replay-json" else "msgpack"
+    transitions = tuple(chain.from_iterable(transition_records(raw, version, path, decoded=decoded)))
+    documents = document.get("worker_records", [])
+    if not isinstance(documents, list | tuple):
+        raise UnreadableInputError(path, "'worker_records' must be a list")
+    records, counts = worker_part(documents, workers, path)
+    return Trace(metadata=metadata, transitions=transitions, worker_records=records, graph=graph), counts
 
 
-def transition_rows(documents: Iterable[Any], path: str) -> Iterator[list[Any]]:
-    """Transition objects as raw entries, a bad one named by its index."""
-    for index, document in enumerate(documents):
+# msgpack, streamed -----------------------------------------------------------------------
+
+
+def read_msgpack(path: Path, limits: Limits, workers: WorkerMode) -> tuple[Trace, Counts | None] | None:
+    """A msgpack export whose first field is ``format``: header (and worker records as
+    ``workers`` asks) read now, transitions streamed each time they are iterated.
+    None when the document is not a replay trace after all."""
+    name = str(path)
+    header: dict[str, Any] = {}
+    records: tuple[WorkerRecord, ...] = ()
+    counts: Counts | None = None
+    cursor = MsgpackCursor(path, limits)
+    try:
+        wanted = {*HEADER_FIELDS, *(("worker_records",) if workers != "skip" else ())}
+        for _ in range(cursor.map_header()):
+            field = cursor.value()
+            if field == "format" and not header:
+                header[field] = cursor.value()
+                if header[field] != FORMAT_NAME:
+                    return None
+            elif field == "worker_records" and field in wanted:
+                documents = _array(cursor, "the export's worker_records")
+                records, counts = worker_part(documents, workers, name)
+            elif field in HEADER_FIELDS:
+                header[field] = cursor.value()
+            else:
+                cursor.skip()  # the transitions (read when iterated), or a field replay does not know
+            wanted.discard(field)
+            if not wanted:
+                break
+    finally:
+        cursor.close()
+    version = header_version(header, name)
+    metadata, graph = header_parts(header, name)
+    metadata = metadata.model_copy(update={"format": "replay-msgpack"})
+    if workers == "count" and counts is None:
+        counts = (0, 0)
+    stream = NativeMsgpackStream(path, limits, version)
+    return Trace(metadata=metadata, transitions=stream, worker_records=records, graph=graph), counts
+
+
+def _array(cursor: MsgpackCursor, what: str) -> Iterator[Any]:
+    """The values of the array that comes next, decoded as they are asked for."""
+    count = cursor.array_header(what)
+    items = cursor.items(count)
+    read = 0
+    with cursor.translating_errors():
+        for read, value in enumerate(items, 1):  # noqa: B007 - read is the count
+            yield value
+    cursor.check_complete(count, read)
+
+
+class NativeMsgpackStream:
+    """The transitions of a msgpack export, validated in batches each time they are iterated."""
+
+    def __init__(self, path: Path, limits: Limits, version: int) -> None:
+        self.path = path
+        self.limits = limits
+        self.version = version
+
+    def __iter__(self) -> Iterator[SchedulerTransition]:
+        return chain.from_iterable(self._batches())
+
+    def _batches(self) -> Iterator[list[SchedulerTransition]]:
+        name = str(self.path)
+        cursor = MsgpackCursor(self.path, self.limits)
         try:
-            yield transition_row(document)
-        except KeyError_ as error:
-            raise UnreadableInputError(path, f"entry {index}: {error}") from None
+            seen = False
+            for _ in range(cursor.map_header()):
+                if cursor.value() != "transitions" or seen:
+                    cursor.skip()
+                    continue
+                seen = True
+                count = cursor.array_header("the export's transitions")
+                read = 0
+                with cursor.translating_errors():
+                    for batch in transition_records(cursor.items(count), self.version, name, decoded="msgpack"):
+                        read += len(batch)
+                        yield batch
+                cursor.check_complete(count, read)
+            if not cursor.at_end():
+                raise UnreadableInputError(name, "extra data after the document", offset=cursor.unpacker.tell())
+        finally:
+            cursor.close()
+
+
+# JSON Lines, streamed --------------------------------------------------------------------
+
+#: A worker record line as replay writes it, up to its kind.
+_WORKER_LINE = re.compile(rb'\{"worker_record": ?\{"kind": ?"([a-z-]+)"')
+_scan = json.JSONDecoder().scan_once
+
+
+class JsonLinesExport:
+    """A JSON Lines export (version 2), read line by line from its start each time."""
+
+    def __init__(self, path: Path, limits: Limits) -> None:
+        self.path = path
+        self.limits = limits
+
+    def lines(self) -> Iterator[tuple[int, bytes]]:
+        """``(number, line)`` of every line that is not blank (numbered from 1)."""
+        stream, _ = open_bytes(self.path, self.limits)
+        limit = self.limits.max_text_bytes
+        readline = stream.readline
+        with stream:
+            number = 0
+            while line := readline(limit + 1):
+                number += 1
+                if len(line) > limit:
+                    raise LimitExceededError(str(self.path), f"line {number} is longer than the text limit")
+                if line[:1] in b"{[" or line.strip():
+                    yield number, line
+
+    def decode(self, number: int, line: bytes) -> Any:
+        """One line's JSON value, or one clear error naming the line."""
+        try:
+            text = line.decode("utf-8")
+            value, end = _scan(text, 0)
+            if end == len(text) or not text[end:].strip():
+                return value
+        except (StopIteration, ValueError):  # a leading blank, or not JSON: json names the problem
+            pass
+        except RecursionError:
+            raise LimitExceededError(str(self.path), f"line {number} nested too deeply") from None
+        try:
+            return json.loads(line)
+        except RecursionError:
+            raise LimitExceededError(str(self.path), f"line {number} nested too deeply") from None
+        except ValueError as error:
+            raise UnreadableInputError(str(self.path), f"line {number}: not JSON ({error.args[0]})") from None
+
+    def open(self, workers: WorkerMode) -> tuple[TraceMetadata, TaskGraph | None, tuple[WorkerRecord, ...], Counts | None]:
+        """The header, the graph, and the worker records as ``workers`` asks (a first pass that
+        stops at the first transition)."""
+        name = str(self.path)
+        lines = self.lines()
+        try:
+            number, line = next(lines)
+            header = self.decode(number, line)
+            if not is_native_header(header):
+                raise UnreadableInputError(name, "line 1: not a replay-trace header")
+            metadata, _ = header_parts({**header, "graph": None}, name)
+            pending = next(lines, None)
+            tasks = []
+            while pending is not None and pending[1].startswith(b'{"task"'):
+                tasks.append(self._field(*pending, "task"))
+                pending = next(lines, None)
+            graph = graph_of(header.get("graph"), tasks, name)
+            if workers == "skip":
+                return metadata, graph, (), None
+            documents: list[Any] = []
+            total = unrecognised = 0
+            while pending is not None and pending[1].startswith(b'{"worker_record"'):
+                number, line = pending
+                if workers == "count" and (match := _WORKER_LINE.match(line)) is not None:
+                    kind = match.group(1).decode()
+                    if kind not in WORKER_KINDS:
+                        worker_kind({"kind": kind}, total, name)
+                else:
+                    document = self._field(number, line, "worker_record")
+                    kind = worker_kind(document, total, name)
+                    documents.append(document)
+                total += 1
+                unrecognised += kind == "unrecognised"
+                pending = next(lines, None)
+        finally:
+            lines.close()
+        if workers == "count":
+            return metadata, graph, (), (total, unrecognised)
+        return metadata, graph, worker_records_from(documents, name), None
+
+    def _field(self, number: int, line: bytes, field: str) -> Any:
+        document = self.decode(number, line)
+        if not isinstance(document, dict) or set(document) != {field}:
+            raise UnreadableInputError(str(self.path), f"line {number}: not a {field} line")
+        return document[field]
+
+    def __iter__(self) -> Iterator[SchedulerTransition]:
+        return chain.from_iterable(transition_records(self._rows(), 2, str(self.path), decoded="json"))
+
+    def _rows(self) -> Iterator[Any]:
+        """Every transition line's value; the header, task and worker record lines skipped
+        unread (an object line that is none of them is reported)."""
+        decode = self.decode
+        for number, line in self.lines():
+            if line[:1] == b"[":
+                yield decode(number, line)
+            elif number == 1 or line.startswith((b'{"worker_record"', b'{"task"')):
+                continue
+            else:
+                value = decode(number, line)
+                if not (isinstance(value, dict) and len(value) == 1 and ("worker_record" in value or "task" in value)):
+                    yield value  # not a transition: the row check names it

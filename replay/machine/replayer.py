@@ -27,16 +27,15 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from replay.events import SCHEDULER_STATES, Key, SchedulerTransition, TaskGraph, TaskRecord
-from replay.keys import format_key
 from replay.machine.graph import RELATIONS
 from replay.machine.mirror import QueueMirror
 from replay.machine.rules import log, transitions
 from replay.machine.rules.base import Violation
 from replay.machine.rules.dump import check_task_table
 from replay.machine.rules.end import check_deadlocks
-from replay.machine.rules.states import DEPENDENCY_ERRED_OR_FORGOTTEN, STATE_RULES, StateRule, Suspect
+from replay.machine.rules.states import STATE_RULES, StateRule, Suspect, hypothetical_bad_dependency
 from replay.machine.steps import DETOUR_INNER, DETOUR_OUTER, NO_OP, STEP, Recommendation, Step
-from replay.machine.world import ACTIVE, BAD_DEPENDENCY, World
+from replay.machine.world import World
 from replay.releases import Release
 
 Pair = tuple[str, str]
@@ -387,21 +386,13 @@ class Replayer:
         broken = [
             violation
             for start, finish in pairs
-            for violation in transitions.hypothetical_violations(world, key, start, finish, blamed, stimulus_id)
+            for violation in transitions.hypothetical_violations(
+                world, self.preconditions.get((start, finish), _NO_PRECONDITIONS), key, start, finish, blamed,
+                stimulus_id,
+            )
         ]
-        if not broken and state in ACTIVE:
-            for dependency in world.graph.dependencies_of(key):
-                dependency_state = world.states.get(dependency)
-                if dependency_state in BAD_DEPENDENCY:
-                    broken.append(
-                        Violation(
-                            DEPENDENCY_ERRED_OR_FORGOTTEN, key, None, stimulus_id,
-                            f"applying {format_key(key)}: {state} would have put {format_key(key)} in {state} "
-                            f"while its dependency {format_key(dependency)} is {dependency_state}",
-                            recommendation=blamed,
-                        )
-                    )  # fmt: skip
-                    break
+        if not broken:
+            self._report(hypothetical_bad_dependency(world, key, state, blamed, stimulus_id))
         self.violations.extend(broken)
 
     def _unknown_state(self, key: Key, index: int, stimulus_id: str | None, state: str, what: str) -> None:

@@ -20,8 +20,8 @@ from functools import partial
 
 from replay.events import Key
 from replay.keys import format_key
-from replay.machine.rules.base import Assertion, Rule
-from replay.machine.steps import Step
+from replay.machine.rules.base import Assertion, Rule, Violation
+from replay.machine.steps import Recommendation, Step
 from replay.machine.world import ACTIVE, BAD_DEPENDENCY, NEEDS_MEMORY, World
 
 #: When the rules of this module are checked (``replay rules`` shows it).
@@ -138,6 +138,25 @@ class DependencyErredOrForgotten(StateRule):
                 f"; {format_key(suspect.key)} was never recommended anything when {format_key(suspect.related)} erred"
             )
         return text, missing
+
+
+def hypothetical_bad_dependency(
+    world: World, key: Key, state: str, blamed: Recommendation, stimulus_id: str | None
+) -> Violation | None:
+    """Whether applying ``key: state`` (a recommendation that raised) would have left ``key``
+    needing an erred or forgotten dependency."""
+    if state not in ACTIVE:
+        return None
+    for dependency in world.graph.dependencies_of(key):
+        dependency_state = world.states.get(dependency)
+        if dependency_state in BAD_DEPENDENCY:
+            return Violation(
+                DEPENDENCY_ERRED_OR_FORGOTTEN, key, None, stimulus_id,
+                f"applying {format_key(key)}: {state} would have put {format_key(key)} in {state} while its "
+                f"dependency {format_key(dependency)} is {dependency_state}",
+                recommendation=blamed,
+            )  # fmt: skip
+    return None
 
 
 class DependencyNotInMemory(StateRule):

@@ -164,13 +164,17 @@ def precondition_violation(
 
 
 def hypothetical_violations(
-    world: World, key: Key, start: str, finish: str, blamed: Recommendation, stimulus_id: str | None
+    world: World,
+    checks: tuple[Precondition, ...],
+    key: Key,
+    start: str,
+    finish: str,
+    blamed: Recommendation,
+    stimulus_id: str | None,
 ) -> list[Violation]:
     """What applying a recommendation that raised (and was never logged) would have broken."""
     violations = []
-    for precondition, dependency, state in check_preconditions(
-        world, preconditions_for(world.release).get((start, finish), ()), key, start, finish
-    ):
+    for precondition, dependency, state in check_preconditions(world, checks, key, start, finish):
         rule = precondition.rule
         violations.append(
             Violation(
