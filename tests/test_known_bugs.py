@@ -63,7 +63,7 @@ def _bug_traces() -> list[tuple[str, dict[str, Any]]]:
     traces = []
     for expected in sorted(TRACES.glob("*/*/expected.json")):
         document = json.loads(expected.read_text())
-        if document["verdict"] == "bug":
+        if document["verdict"] == "bug" and document.get("side", "scheduler") == "scheduler":
             traces.append((str(expected.parent.relative_to(TRACES)), document))
     return traces
 
