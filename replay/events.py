@@ -92,6 +92,45 @@ WorkerRecord: TypeAlias = Annotated[
 ]
 
 
+class WorkerStimulus(_Record):
+    """One event of a worker's ``stimulus_log``, as the dump wrote it (never unpickled).
+
+    ``fields`` holds every other field of the event as it came: strings, numbers, lists
+    and maps, with task keys still spelled the dump's way (``run_spec`` and data stay the
+    strings or nulls the dump has). ``key`` is the event's task key, made canonical.
+    """
+
+    index: int
+    #: the event's class name (the dump's ``cls``), e.g. ``ComputeTaskEvent``
+    event: str
+    stimulus_id: str | None = None
+    key: CanonicalKey | None = None
+    handled: float | None = None
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+
+class WorkerDump(_Record):
+    """One worker of a cluster dump: who it is, what it handled, what it held at the end."""
+
+    address: str
+    name: str | None = None
+    nthreads: int | None = None
+    resources: dict[str, float] | None = None
+    #: the worker's ``stimulus_log``, oldest first
+    stimuli: tuple[WorkerStimulus, ...] = ()
+    #: how many entries its state-machine ``log`` holds
+    log_entries: int = 0
+    transition_counter: int | None = None
+    #: each task's state on the worker at dump time
+    task_states: dict[CanonicalKey, str] = Field(default_factory=dict)
+    #: keys whose data the worker held at dump time
+    data: tuple[CanonicalKey, ...] = ()
+    #: the configured bound of its logs (``distributed.admin.low-level-log-length``); None: unbounded or unknown
+    log_length: int | None = None
+    #: a worker that did not answer the dump: the error the dump recorded instead
+    unreachable: str | None = None
+
+
 class TaskRecord(_Record):
     """One row of a dump's scheduler task table, as far as replay needs it.
 
@@ -157,6 +196,8 @@ class Trace:
     worker_records: tuple[WorkerRecord, ...] = ()
     graph: TaskGraph | None = None
     notes: tuple[str, ...] = field(default=())
+    #: the workers of a dump, when the reader was asked for them
+    workers: tuple[WorkerDump, ...] = ()
 
     def iter_transitions(self) -> Iterator[SchedulerTransition]:
         """Iterate over the scheduler entries in log order."""

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from replay.errors import UnreadableInputError
-from replay.events import TaskGraph, TaskRecord, Trace, TraceMetadata, WorkerRecord
+from replay.events import TaskGraph, TaskRecord, Trace, TraceMetadata, WorkerDump, WorkerRecord, WorkerStimulus
 from replay.ingest.keys import KeyError_, canonical_key, key_from_taskstate
 from replay.ingest.records import ReadLog, entry_fields, scheduler_transitions, worker_records
 from replay.releases import NATIVE_KEYS_SINCE, parse_release
@@ -62,6 +62,7 @@ def trace_from_dump(dump: Any, path: str, format_name: str) -> Trace:
         transitions=transitions,
         worker_records=_worker_records(workers),
         graph=task_graph(scheduler.get("tasks"), path),
+        workers=worker_dumps(workers, scheduler.get("workers"), path),
     )
 
 
@@ -71,6 +72,102 @@ def _worker_addresses(scheduler_workers: Any, workers: Any) -> tuple[str, ...]:
         if isinstance(source, dict):
             addresses.update((address, None) for address in source if isinstance(address, str))
     return tuple(addresses)
+
+
+def worker_dumps(workers: Any, scheduler_workers: Any, path: str) -> tuple[WorkerDump, ...]:
+    """Each worker of a dump that holds their state (a msgpack dump read without them holds none)."""
+    if not isinstance(workers, dict):
+        return ()
+    table = scheduler_workers if isinstance(scheduler_workers, dict) else {}
+    dumps = []
+    for address, state in workers.items():
+        known = table.get(address)
+        known = known if isinstance(known, dict) else {}
+        name = known.get("name")
+        resources = known.get("resources")
+        common: dict[str, Any] = {
+            "address": str(address),
+            "name": None if name is None else str(name),
+            "resources": _resources(resources),
+        }
+        if isinstance(state, str):
+            dumps.append(WorkerDump.model_construct(**common, unreachable=state[:500]))
+            continue
+        if not isinstance(state, dict) or not state:
+            continue  # read without its state
+        try:
+            dumps.append(_worker_dump(state, common))
+        except KeyError_ as error:
+            raise UnreadableInputError(path, f"worker {address}: {error}") from None
+    return tuple(dumps)
+
+
+def _worker_dump(state: dict[str, Any], common: dict[str, Any]) -> WorkerDump:
+    nthreads = state.get("nthreads")
+    counter = state.get("transition_counter")
+    log = state.get("log")
+    tasks = state.get("tasks")
+    data = state.get("data")
+    return WorkerDump.model_construct(
+        **common,
+        nthreads=nthreads if type(nthreads) is int else None,
+        stimuli=tuple(_stimuli(state.get("stimulus_log"))),
+        log_entries=len(log) if isinstance(log, list | tuple) else 0,
+        transition_counter=counter if type(counter) is int else None,
+        task_states={
+            canonical_key(key): str(fields.get("state"))
+            for key, fields in (tasks.items() if isinstance(tasks, dict) else ())
+            if isinstance(fields, dict)
+        },
+        data=tuple(canonical_key(key) for key in (data if isinstance(data, dict | list | tuple) else ())),
+        log_length=_log_length(state.get("config")),
+    )
+
+
+def _stimuli(stimulus_log: Any) -> list[WorkerStimulus]:
+    stimuli = []
+    for index, event in enumerate(stimulus_log if isinstance(stimulus_log, list | tuple) else ()):
+        if not isinstance(event, dict):
+            continue
+        fields = {name: _as_tuples(value) for name, value in event.items() if name not in _EVENT_HEAD}
+        stimulus_id, handled, key = event.get("stimulus_id"), event.get("handled"), event.get("key")
+        stimuli.append(
+            WorkerStimulus.model_construct(
+                index=index,
+                event=str(event.get("cls")),
+                stimulus_id=stimulus_id if isinstance(stimulus_id, str) else None,
+                key=None if key is None else canonical_key(key),
+                handled=float(handled) if isinstance(handled, int | float) and not isinstance(handled, bool) else None,
+                fields=fields,
+            )
+        )
+    return stimuli
+
+
+def _as_tuples(value: Any) -> Any:
+    """Lists as tuples, all the way down: a msgpack and a YAML dump then give equal fields."""
+    if isinstance(value, list | tuple):
+        return tuple(_as_tuples(item) for item in value)
+    if isinstance(value, dict):
+        return {name: _as_tuples(item) for name, item in value.items()}
+    return value
+
+
+#: The fields of a dumped event that WorkerStimulus holds on their own.
+_EVENT_HEAD = frozenset({"cls", "stimulus_id", "handled", "key"})
+
+
+def _resources(value: Any) -> dict[str, float] | None:
+    if not isinstance(value, dict):
+        return None
+    return {str(name): float(amount) for name, amount in value.items() if type(amount) in (int, float)}
+
+
+def _log_length(config: Any) -> int | None:
+    """``distributed.admin.low-level-log-length`` from a worker's config (None: unbounded or unset)."""
+    admin = config.get("distributed", {}).get("admin", {}) if isinstance(config, dict) else {}
+    length = admin.get("low-level-log-length") if isinstance(admin, dict) else None
+    return length if type(length) is int else None
 
 
 def _worker_records(workers: Any) -> tuple[WorkerRecord, ...]:

@@ -22,6 +22,10 @@ from replay.ingest.records import ReadLog, entry_fields, scheduler_transitions
 
 #: Scheduler fields of a dump that replay reads; the rest is skipped unread.
 SCHEDULER_FIELDS = frozenset({"transition_log", "tasks", "transition_counter", "address", "workers", "id"})
+#: Fields of the scheduler's workers table replay reads.
+SCHEDULER_WORKER_FIELDS = ("name", "nthreads", "resources")
+#: Fields of a worker's own state replay reads (its logs, and what it held at the end).
+WORKER_FIELDS = frozenset({"log", "stimulus_log", "nthreads", "transition_counter", "tasks", "data", "config"})
 #: Task-table fields replay reads.
 TASK_FIELDS = frozenset(
     {"key", "state", "dependencies", "dependents", "who_wants", "waiters", "waiting_on", "processing_on", "who_has"}
@@ -123,6 +127,17 @@ class MsgpackCursor:
         except _UNPACK_ERRORS as error:
             raise self.fail(error, f"{what} is not a map") from None
 
+    def map_header_if_map(self) -> int | None:
+        """The length of the map that comes next, or None (nothing read) when another value comes."""
+        try:
+            return int(self.unpacker.read_map_header())
+        except ValueError as error:
+            if "Unexpected type header" in str(error):
+                return None  # msgpack leaves a value of another type unread
+            raise self.fail(error) from None
+        except _UNPACK_ERRORS as error:
+            raise self.fail(error) from None
+
     def value(self) -> Any:
         with self.translating_errors():
             return self.unpacker.unpack()
@@ -211,7 +226,7 @@ def _scheduler_parts(cursor: MsgpackCursor) -> dict[str, Any]:
         elif name == "tasks":
             scheduler[name] = _task_table(cursor)
         elif name == "workers":
-            scheduler[name] = _map_keys(cursor)
+            scheduler[name] = _scheduler_workers(cursor)
         elif name in SCHEDULER_FIELDS:
             scheduler[name] = cursor.value()
         else:
@@ -248,12 +263,16 @@ def _task_table(cursor: MsgpackCursor) -> dict[Any, dict[str, Any]]:
     return tasks
 
 
-def _map_keys(cursor: MsgpackCursor) -> dict[Any, None]:
-    keys: dict[Any, None] = {}
+def _scheduler_workers(cursor: MsgpackCursor) -> dict[Any, Any]:
+    """The scheduler's workers table: each address, with the few fields replay uses."""
+    workers: dict[Any, Any] = {}
     for _ in range(cursor.map_header("the dump's scheduler.workers")):
-        keys[cursor.value()] = None
-        cursor.skip()
-    return keys
+        address = cursor.value()
+        value = cursor.value()
+        workers[address] = (
+            {name: value[name] for name in SCHEDULER_WORKER_FIELDS if name in value} if isinstance(value, dict) else {}
+        )
+    return workers
 
 
 def _worker_parts(cursor: MsgpackCursor, *, worker_logs: bool) -> dict[Any, Any]:
@@ -264,9 +283,21 @@ def _worker_parts(cursor: MsgpackCursor, *, worker_logs: bool) -> dict[Any, Any]
             cursor.skip()
             workers[address] = {}
             continue
-        value = cursor.value()
-        if isinstance(value, dict):
-            workers[address] = {"log": value.get("log", ())}
+        count = cursor.map_header_if_map()
+        if count is None:
+            workers[address] = cursor.value()  # a worker that did not answer: its error repr
         else:
-            workers[address] = value  # a worker that did not answer: its error repr
+            workers[address] = _worker_fields(cursor, count)
     return workers
+
+
+def _worker_fields(cursor: MsgpackCursor, count: int) -> dict[str, Any]:
+    """One worker's state: its logs and the fields replay uses; the rest is skipped unread."""
+    fields: dict[str, Any] = {}
+    for _ in range(count):
+        name = cursor.value()
+        if name in WORKER_FIELDS:
+            fields[name] = cursor.value()
+        else:
+            cursor.skip()
+    return fields
