@@ -1,0 +1,7 @@
+"""``replay scan``: triage many traces at once."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []

@@ -1,0 +1,1 @@
+"""Triage many traces at once: replay each, group the findings by signature."""

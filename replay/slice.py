@@ -1,0 +1,1 @@
+"""Cut a trace down to the entries that reproduce one finding."""

@@ -1,0 +1,1 @@
+"""``replay tui``: time travel through a trace in the terminal (textual, an optional extra)."""
