@@ -79,6 +79,20 @@ known_bugs() {  # each on its last buggy and first fixed release (traces/README.
   bug bug-7402 2022.12.0 2022.12.1
   bug bug-8703 2024.6.0 2024.6.1
   bug bug-9068 2025.4.1 2025.5.0
+  worker_bug wbug-6916 2022.8.1 2022.9.0
+  worker_bug wbug-6676 2022.7.0 2022.7.1
+  worker_bug wbug-6914 2022.8.0 2022.8.1
+  worker_bug wbug-6673 2022.6.1 2022.7.0
+}
+
+worker_bug() {  # worker_bug SCENARIO RELEASE...: with scheduler and worker validation, as dask's tests run
+  local scn="$1"; shift
+  local PYTHONHASHSEED=0
+  export PYTHONHASHSEED
+  for rel in "$@"; do
+    venv "$rel" "$PY310" "distributed==$rel" "dask==$rel" "tornado<6.3" "numpy<2" msgpack pyyaml
+    cap "$rel" "$scn" "$scn" --validate
+  done
 }
 
 if [ "$#" -eq 0 ]; then set -- 2024.2.1 2024.3.0 "$NEWEST" 2022.5.0 2021.12.0 bugs; fi
