@@ -17,6 +17,7 @@ comes from::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -91,3 +92,67 @@ def finding_lines(trace_or_result: Trace | ReplayResult, distributed_version: st
         else replay_trace(trace_or_result, distributed_version)
     )
     return [finding_line(finding) for finding in result.findings]
+
+
+def table_from(rows: Mapping[Key, Mapping[str, Any]], source: str = "dump") -> TaskGraph:
+    """A task table whose keys may be any keys (tuples, numbers): ``{key: {"state": ..., field: value}}``."""
+    return TaskGraph(source=source, tasks={key: TaskRecord(key=key, **fields) for key, fields in rows.items()})
+
+
+def python_literal(value: Any) -> str:
+    """``value`` (a key, a state, a map or tuple of them, None) as Python source, strings in double quotes."""
+    if isinstance(value, str):
+        text = repr(value)
+        return f'"{value}"' if '"' not in value and "\\" not in text else text
+    if isinstance(value, tuple):
+        items = [python_literal(item) for item in value]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{python_literal(key)}: {python_literal(item)}" for key, item in value.items()) + "}"
+    return repr(value)
+
+
+#: The task table's fields a generated test states, in this order (the rest keep their defaults).
+_TABLE_FIELDS = ("state", "dependencies", "dependents", "who_wants", "waiters", "waiting_on", "processing_on", "who_has")
+
+
+def _test_name(finding: Finding) -> str:
+    words = f"{finding.rule} on {'unknown key' if finding.key is None else format_key(finding.key)}"
+    return "test_" + "_".join(part for part in re.split(r"\W+", words.lower()) if part)
+
+
+def slice_as_test(trace: Trace, finding: Finding, *, distributed_version: str | None = None, name: str | None = None) -> str:
+    """The source of a pytest test that states ``trace`` (a slice) with :func:`trace_of` and checks
+    that replaying it finds ``finding``, as :func:`finding_line` writes it.
+
+    Like dask's ``assert_story``, the test reads like the bug report: the entries, the task table
+    (when the trace has one), the counter and the workers, then the finding. The release is
+    ``distributed_version``, else the trace's. It needs ``trace_of``, ``finding_lines`` and, with
+    a task table, ``table_from`` from this module.
+    """
+    metadata = trace.metadata
+    version = distributed_version or metadata.distributed_version
+    lines = [f"def {name or _test_name(finding)}() -> None:"]
+    if trace.notes:
+        lines.append(f'    """{trace.notes[0][0].upper()}{trace.notes[0][1:]}."""'.replace("\\", "\\\\"))
+    lines.append("    trace = trace_of(")
+    for entry in trace.iter_transitions():
+        fields = (entry.key, entry.start, entry.finish, dict(entry.recommendations), entry.stimulus_id)
+        lines.append(f"        {python_literal(fields)},")
+    graph = trace.graph
+    if graph is not None:
+        source = "" if graph.source == "dump" else f", source={python_literal(graph.source)}"
+        lines.append("        graph=table_from({")
+        for key, task in graph.tasks.items():
+            values = {field: getattr(task, field) for field in _TABLE_FIELDS}
+            stated = {field: value for field, value in values.items()
+                      if field == "state" or (value is not None and value != ())}  # fmt: skip
+            lines.append(f"            {python_literal(key)}: {python_literal(stated)},")
+        lines.append(f"        }}{source}),")
+    if metadata.transition_counter is not None:
+        lines.append(f"        counter={metadata.transition_counter},")
+    if metadata.worker_addresses:
+        lines.append(f"        workers={python_literal(tuple(metadata.worker_addresses))},")
+    lines.append("    )")
+    lines.append(f"    assert {python_literal(finding_line(finding))} in finding_lines(trace, {python_literal(version)})")
+    return "\n".join(lines) + "\n"
