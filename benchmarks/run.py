@@ -94,6 +94,19 @@ if len(sys.argv) > 2:
 print(json.dumps(result))
 """
 
+#: The JSON floor of a JSON Lines export: ``json.loads`` of each transition line (the others are
+#: skipped unparsed by replay too).
+JSONL_FLOOR_CODE = """
+import json, sys, time
+start = time.process_time()
+loads = json.loads
+with open(sys.argv[1], "rb") as stream:
+    for line in stream:
+        if line[:1] == b"[":
+            loads(line)
+print(time.process_time() - start)
+"""
+
 CORE_CODE = """
 import json, sys, time
 start = time.process_time()
@@ -351,12 +364,40 @@ def run_all(args: argparse.Namespace, launcher: Launcher, ours: list[str], dump:
             note = f"exit {m.code}: {m.stderr.strip().splitlines()[-1:]!s} {note}"
         rows.append((m.label, f"{count:,}", fmt_time(m.wall), fmt_time(m.cpu), f"{m.rss_mb:.0f} MB", per, note))
 
-    # each ratio's two sides in turns: our dump run and the peer's load; our bare-log runs and the floor
+    # replay's own export of the dump, written by convert (measured), then read beside the dump
+    exports = {kind: work / f"export.{kind}" for kind in ("msgpack", "jsonl")}
+    converts = launcher.best_of_each(min(repeat, 2), [
+        (f"replay convert --to {kind} (dump)", [*ours, "convert", str(dump), "--to", kind, "-o", str(path)])
+        for kind, path in exports.items()
+    ])  # fmt: skip
+    export_commands = [
+        ("replay info (dump)", [*ours, "info", str(dump)]),
+        *[(f"replay {command} (replay-{kind} export)", [*ours, *command.split(), str(path)])
+          for kind, path in exports.items() for command in ("run --json", "info")],
+    ]  # fmt: skip
+
+    # each ratio's two sides in turns: our dump run, the peer's load, and reading the dump's
+    # exports; our bare-log runs and the floor
     peer_command = [("peer: DumpArtefact.from_url", [peer_python, "-c", PEER_CODE, str(dump)])] if peer_python else []
-    run_dump, *peer_measured = launcher.best_of_each(
-        repeat, [("replay run --json (dump)", [*ours, "run", str(dump), "--json"]), *peer_command]
+    run_dump, *others = launcher.best_of_each(
+        repeat, [("replay run --json (dump)", [*ours, "run", str(dump), "--json"]), *export_commands, *peer_command]
     )
+    info_dump, run_msgpack, info_msgpack, run_jsonl, info_jsonl = others[: len(export_commands)]
+    peer_measured = others[len(export_commands) :]
     row(run_dump, n, "whole command: interpreter start + read + replay")
+    row(info_dump, n, "worker records counted, not built")
+    for measured, path in zip(converts, exports.values(), strict=True):
+        row(measured, n, f"{path.stat().st_size / 2**20:,.1f} MiB written")
+    row(run_msgpack, n, "streamed: worker records skipped unread")
+    row(info_msgpack, n, "")
+    jsonl_floor = launcher.best_of(repeat, "floor: json.loads of each transition line (replay-jsonl)",
+                                   [python, "-c", JSONL_FLOOR_CODE, str(exports["jsonl"])])  # fmt: skip
+    jsonl_floor_seconds = float(jsonl_floor.stdout) if jsonl_floor.code == 0 else None
+    row(run_jsonl, n, "streamed: other lines skipped unparsed")
+    row(info_jsonl, n, "")
+    row(jsonl_floor, n, f"decode in-process: {fmt_time(jsonl_floor_seconds)}")
+    for path in exports.values():
+        path.unlink()
     run_log, core_log, floor_log = launcher.best_of_each(repeat, [
         ("replay run --json (bare log)", [*ours, "run", str(log), "--json"]),
         ("replay core (bare log, in-process)", [python, "-c", CORE_CODE, str(log)]),
@@ -432,6 +473,15 @@ def run_all(args: argparse.Namespace, launcher: Launcher, ours: list[str], dump:
     ratio_rows.append(("peer load / replay run (dump)",
                        "-" if dump_vs_peer is None else f"{dump_vs_peer:.1f}x",
                        f">= {TARGET_DUMP_VS_PEER:.0f}x", verdict(None if dump_vs_peer is None else dump_vs_peer >= TARGET_DUMP_VS_PEER)))  # fmt: skip
+    for label, measured in (("replay info / replay run (dump)", info_dump),
+                            ("replay run (replay-msgpack) / replay run (dump)", run_msgpack),
+                            ("replay info (replay-msgpack) / replay run (dump)", info_msgpack)):
+        ratio_rows.append((label, f"{measured.cpu / run_dump.cpu:.2f}x", "<= 1x", verdict(measured.cpu <= run_dump.cpu)))
+    ratio_rows.append(("replay run (replay-jsonl) / replay run (dump)", f"{run_jsonl.cpu / run_dump.cpu:.2f}x",
+                       "as close as JSON allows", verdict(None)))
+    if jsonl_floor_seconds:
+        ratio_rows.append(("replay run (replay-jsonl) - its JSON decode", fmt_time(run_jsonl.cpu - jsonl_floor_seconds),
+                           "<= replay run (dump)", verdict(run_jsonl.cpu - jsonl_floor_seconds <= run_dump.cpu)))
     ratio_rows.append(("replay run (bare log) / floor decode", f"{log_vs_floor:.1f}x",
                        f"<= {TARGET_LOG_VS_FLOOR:.0f}x", verdict(log_vs_floor <= TARGET_LOG_VS_FLOOR)))  # fmt: skip
     ratio_rows.append(("replay core (bare log) / floor decode",

@@ -47,7 +47,9 @@ class LazyGroup(click.Group):
     """Commands of the view and diff modules, imported when named: ``run`` need not load them."""
 
     lazy: ClassVar[dict[str, str]] = {"story": "replay.cli_views", "cascade": "replay.cli_views", "timeline": "replay.cli_views",
-            "stats": "replay.cli_views", "diff": "replay.cli_diff"}  # fmt: skip
+            "stats": "replay.cli_views", "diff": "replay.cli_diff", "worker": "replay.cli_worker",
+            "reconcile": "replay.cli_reconcile", "slice": "replay.cli_slice", "report": "replay.cli_slice",
+            "tui": "replay.cli_tui", "scan": "replay.cli_scan"}  # fmt: skip
 
     def list_commands(self, context: click.Context) -> list[str]:
         return sorted({*super().list_commands(context), *self.lazy})
@@ -76,9 +78,12 @@ def info(context: click.Context, /, trace: Path, **options: Any) -> None:
     Example:
       replay info traces/2024.2.1/seed/dump.yaml
     """
+    from replay.ingest import open_trace_counting_workers
+
     app = app_of(context, options)
-    loaded = open_trace(trace, app.limits, worker_logs=True)
-    summary = summarise(loaded)
+    # Worker records are counted as they are read, never built: about what `run` costs to read.
+    loaded, workers = open_trace_counting_workers(trace, app.limits)
+    summary = summarise(loaded, workers)
     metadata = loaded.metadata
     span = summary.span_seconds
     graph = f"{len(loaded.graph.tasks)} tasks from the dump's task table" if loaded.graph else "none (inferred when replayed)"
@@ -117,19 +122,32 @@ def convert(context: click.Context, /, trace: Path, kind: str, output: Path | No
     Example:
       replay convert traces/2024.2.1/seed/dump.msgpack.gz --to jsonl -o seed.jsonl
     """
+    from replay.cli_common import writable_destination
+
     app = app_of(context, options)
+    to_stdout = output is None or str(output) == "-"
+    if to_stdout and kind == "msgpack" and sys.stdout.isatty():
+        raise click.UsageError("msgpack is binary: use --output FILE or redirect standard output")
+    if output is not None and not to_stdout:
+        writable_destination(context, None, output)  # before reading: a missing directory is one line, exit 3
     loaded = open_trace(trace, app.limits, worker_logs=True)
-    if output is None:
-        if kind == "msgpack" and sys.stdout.isatty():
-            raise click.UsageError("msgpack is binary: use --output FILE or redirect standard output")
+    if output is None or to_stdout:
         write_trace(loaded, kind, sys.stdout.buffer)
         sys.stdout.buffer.flush()
         return
+    # Written beside the destination, then renamed: a failure leaves no half file behind.
     partial = output.with_name(output.name + ".partial")
-    with partial.open("wb") as stream:
-        count = write_trace(loaded, kind, stream)
-    partial.replace(output)
+    try:
+        with partial.open("wb") as stream:
+            count = write_trace(loaded, kind, stream, can_seek=True)
+        partial.replace(output)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     click.echo(f"wrote {count} transitions to {output}", err=True)
+    if kind == "json" and output.stat().st_size > app.limits.max_text_bytes:
+        click.echo(f"note: {output} is larger than the text limit: reading it back takes --max-text-bytes "
+                   f"{output.stat().st_size} (--to jsonl or msgpack are streamed)", err=True)  # fmt: skip
 
 
 def result_json(result: ReplayResult) -> dict[str, Any]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 
-from replay.events import Key, Trace
+from replay.events import Key, SchedulerTransition, Trace
+from replay.ingest import WorkerRecordCounts
 
 
 @dataclass(slots=True)
@@ -26,20 +29,48 @@ class TraceSummary:
         return self.last_time - self.first_time
 
 
-def summarise(trace: Trace) -> TraceSummary:
-    """One pass over the entries (streams stay streams)."""
-    summary = TraceSummary()
+_timestamp = itemgetter(5)
+
+
+def _known(timestamp: float | None) -> bool:
+    return timestamp is not None
+
+
+def _one_pass(summary: TraceSummary, transitions: Iterable[SchedulerTransition]) -> None:
     keys = summary.keys
     stimuli = summary.stimuli
-    for transition in trace.iter_transitions():
-        summary.entries += 1
-        keys.add(transition.key)
-        stimuli.add(transition.stimulus_id)
-        timestamp = transition.timestamp
+    entries = 0
+    first_time = last_time = None
+    for key, _, _, _, stimulus_id, timestamp in transitions:
+        entries += 1
+        keys.add(key)
+        stimuli.add(stimulus_id)
         if timestamp is not None:
-            if summary.first_time is None:
-                summary.first_time = timestamp
-            summary.last_time = timestamp
-    summary.worker_records = len(trace.worker_records)
-    summary.unrecognised_records = sum(1 for r in trace.worker_records if r.kind == "unrecognised")
+            if first_time is None:
+                first_time = timestamp
+            last_time = timestamp
+    summary.entries = entries
+    summary.first_time = first_time
+    summary.last_time = last_time
+
+
+def summarise(trace: Trace, workers: WorkerRecordCounts | None = None) -> TraceSummary:
+    """One pass over the entries (streams stay streams). ``workers``: the worker records
+    counted while reading (else the trace's own records are counted)."""
+    summary = TraceSummary()
+    transitions = trace.transitions
+    if isinstance(transitions, tuple):  # held: a few passes in C
+        summary.entries = len(transitions)
+        summary.keys = set(map(itemgetter(0), transitions))
+        summary.stimuli = set(map(itemgetter(4), transitions))
+        summary.first_time = next(filter(_known, map(_timestamp, transitions)), None)
+        summary.last_time = next(filter(_known, map(_timestamp, reversed(transitions))), None)
+    else:
+        _one_pass(summary, trace.iter_transitions())
+    if workers is None:
+        workers = WorkerRecordCounts(
+            len(trace.worker_records), sum(1 for r in trace.worker_records if r.kind == "unrecognised")
+        )
+    summary.worker_records = workers.total
+    summary.unrecognised_records = workers.unrecognised
     return summary

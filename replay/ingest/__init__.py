@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Generator, Iterator
-from dataclasses import replace
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +27,21 @@ from replay.errors import LimitExceededError, UnreadableInputError
 from replay.events import SchedulerTransition, Trace, TraceMetadata, WorkerRecord
 from replay.ingest import native
 from replay.ingest.dump import trace_from_dump
+from replay.ingest.keys import KeyError_, canonical_key, canonical_recommendations
 from replay.ingest.limits import DEFAULT_LIMITS, Limits, open_bytes, read_head, read_text_bytes
 from replay.ingest.msgpack_reader import MsgpackCursor, first_byte_kind, read_dump_parts
-from replay.ingest.records import entry_fields, scheduler_transition_batches, scheduler_transitions, worker_record
+from replay.ingest.native import WorkerMode
+from replay.ingest.records import (
+    EVENT_FIRST_TAGS,
+    KEY_FIRST_TAGS,
+    entry_fields,
+    scheduler_transition_batches,
+    scheduler_transitions,
+    worker_record,
+)
 from replay.ingest.text import TextLimitError, entries_from_text
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "detect_format", "open_trace"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "WorkerRecordCounts", "detect_format", "open_trace", "open_trace_counting_workers"]
 
 _PICKLE_PROTOCOLS = frozenset(range(2, 6))
 
@@ -58,6 +67,8 @@ def detect_format(path: Path, limits: Limits = DEFAULT_LIMITS) -> str:
         first = stripped[0]
         if first in "{[" and "\n" in stripped.strip() and _first_line_is_json(stripped):
             return "jsonl"
+        if first == "{" and "\n" not in stripped and len(head) == _HEAD_SIZE and _long_first_line_is_json(path, limits):
+            return "jsonl"  # a first line longer than the head: a JSON Lines header with a long list
         if first == "{":
             return "json"
         if first == "[":
@@ -94,27 +105,71 @@ def _first_line_is_json(text: str) -> bool:
     return True
 
 
+#: Bytes :func:`read_head` reads.
+_HEAD_SIZE = 4096
+
+
+def _long_first_line_is_json(path: Path, limits: Limits) -> bool:
+    """Whether the first line, read whole (up to the text limit), is JSON with more lines after it."""
+    stream, _ = open_bytes(path, limits)
+    with stream:
+        line = stream.readline(limits.max_text_bytes + 1)
+        rest = stream.read(4096)
+    if len(line) > limits.max_text_bytes or not rest.strip():
+        return False
+    return _first_line_is_json(line.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n"))
+
+
 def _looks_like_yaml_dump(text: str) -> bool:
     return any(text.startswith(name) for name in ("scheduler:", "versions:", "workers:", "---"))
 
 
-def open_trace(path: Path | str, limits: Limits = DEFAULT_LIMITS, *, worker_logs: bool = False) -> Trace:
-    """Read ``path`` into a trace. Bare msgpack logs and JSON Lines are streamed, not held.
+@dataclass(frozen=True, slots=True)
+class WorkerRecordCounts:
+    """How many worker records an input holds, and how many of a shape replay does not recognise."""
 
-    ``worker_logs`` also reads workers' logs from dumps (``replay info`` wants them;
-    replaying the scheduler does not).
+    total: int = 0
+    unrecognised: int = 0
+
+
+#: What a reader returns: the trace, and its worker records counted when asked (mode "count").
+_Read = tuple[Trace, WorkerRecordCounts | None]
+
+
+def open_trace(path: Path | str, limits: Limits = DEFAULT_LIMITS, *, worker_logs: bool = False) -> Trace:
+    """Read ``path`` into a trace. Bare msgpack logs, JSON Lines and replay's msgpack export
+    are streamed, not held.
+
+    ``worker_logs`` also reads the workers' side: their logs, from dumps, client stories and
+    replay's export, as records, and a dump's worker states (``replay convert`` writes the
+    records; replaying the scheduler wants neither, and without it no reader keeps them).
     """
-    path = Path(path)
+    return _open(Path(path), limits, "records" if worker_logs else "skip")[0]
+
+
+def open_trace_counting_workers(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> tuple[Trace, WorkerRecordCounts]:
+    """The trace without its worker records, and how many there are (what ``replay info`` shows).
+
+    Costs little more than :func:`open_trace` without worker logs: no record is built. A
+    dump's and a client story's entries are classified as :func:`worker_record` would (the
+    usual shapes checked in place); replay's export says each record's kind, which is read
+    and not checked further.
+    """
+    trace, counts = _open(Path(path), limits, "count")
+    return trace, counts or WorkerRecordCounts()
+
+
+def _open(path: Path, limits: Limits, workers: WorkerMode) -> _Read:
     kind = detect_format(path, limits)
     name = str(path)
     if kind == "msgpack":
-        return _read_msgpack(path, limits, worker_logs=worker_logs)
+        return _read_msgpack(path, limits, workers)
     if kind == "yaml":
         from replay.ingest.yaml_reader import load_yaml  # PyYAML loads only for YAML dumps
 
-        return trace_from_dump(load_yaml(path, limits), name, "dump-yaml")
+        return _dump_trace(load_yaml(path, limits), name, "dump-yaml", workers)
     if kind == "jsonl":
-        return _read_jsonl(path, limits)
+        return _read_jsonl(path, limits, workers)
     text = _read_text(path, limits)
     if kind == "json" or kind == "json-or-text":
         try:
@@ -123,7 +178,7 @@ def open_trace(path: Path | str, limits: Limits = DEFAULT_LIMITS, *, worker_logs
             if kind == "json":
                 raise UnreadableInputError(name, f"not valid JSON: {_json_problem(error)}") from None
             try:
-                return _read_story_text(text, name, limits)
+                return _read_story_text(text, name, limits, workers)
             except UnreadableInputError as text_error:
                 if text_error.reason != _NO_ENTRIES:
                     raise
@@ -133,8 +188,8 @@ def open_trace(path: Path | str, limits: Limits = DEFAULT_LIMITS, *, worker_logs
         except RecursionError:
             raise LimitExceededError(name, "JSON nested too deeply (Python's recursion limit)") from None
         else:
-            return _from_decoded(document, name, "json")
-    return _read_story_text(text, name, limits)
+            return _from_decoded(document, name, "json", workers)
+    return _read_story_text(text, name, limits, workers)
 
 
 _NO_ENTRIES = "no transition entries found in the text"
@@ -149,17 +204,140 @@ def _read_text(path: Path, limits: Limits) -> str:
     return read_text_bytes(path, limits, "text").decode("utf-8", errors="replace").removeprefix("\ufeff")
 
 
-def _from_decoded(document: Any, name: str, encoding: str) -> Trace:
+def _from_decoded(document: Any, name: str, encoding: str, workers: WorkerMode) -> _Read:
     """A whole decoded JSON or msgpack document of any shape."""
     if native.is_native_header(document):
-        return native.trace_from_document(document, name, f"replay-{encoding}")
+        trace, counts = native.trace_from_document(document, name, f"replay-{encoding}", workers)
+        return trace, _counts(counts)
     if isinstance(document, dict):
         if "scheduler" in document:
-            return trace_from_dump(document, name, f"dump-{encoding}")
+            return _dump_trace(document, name, f"dump-{encoding}", workers)
         raise UnreadableInputError(name, "a map that is neither a cluster dump nor a replay trace")
     if isinstance(document, list | tuple):
-        return _from_entries(list(document), name, encoding)
+        return _from_entries(list(document), name, encoding, workers=workers)
     raise UnreadableInputError(name, f"a {type(document).__name__} is not a trace")
+
+
+def _counts(counts: native.Counts | None) -> WorkerRecordCounts | None:
+    return None if counts is None else WorkerRecordCounts(*counts)
+
+
+def _dump_trace(dump: Any, name: str, format_name: str, workers: WorkerMode) -> _Read:
+    """A dump dict as a trace; unless records are wanted, the workers' logs are left out of
+    it (and counted when asked)."""
+    states = dump.get("workers") if isinstance(dump, dict) else None
+    if workers == "records" or not isinstance(states, dict):
+        return trace_from_dump(dump, name, format_name), WorkerRecordCounts() if workers == "count" else None
+    counts = None
+    if workers == "count":
+        counts = count_worker_records(
+            (str(address), state["log"])
+            for address, state in states.items()
+            if isinstance(state, dict) and isinstance(state.get("log"), list | tuple)
+        )
+    without_logs = {address: {} if isinstance(state, dict) else state for address, state in states.items()}
+    return trace_from_dump({**dump, "workers": without_logs}, name, format_name), counts
+
+
+def count_worker_records(logs: Iterable[tuple[str | None, Iterable[Any]]]) -> WorkerRecordCounts:
+    """How many entries the ``(worker, log)`` pairs hold, and how many :func:`worker_record`
+    does not recognise. The usual key-first event and worker transition are decided inline,
+    by the dispatch of :func:`recognised`; everything else is left to it."""
+    total = unrecognised = 0
+    valid: set[Any] = set()
+    numbered: set[Any] = set()
+    for worker, log in logs:
+        for raw in log:
+            total += 1
+            if type(raw) is tuple and len(raw) >= 2:
+                key = raw[0]
+                try:
+                    valid_key = (type(key) is str and key not in EVENT_FIRST_TAGS) or (
+                        type(key) is tuple
+                        and (key in valid or (key in numbered and bool not in map(type, key)) or _valid_key(key, valid, numbered))
+                    )
+                except TypeError:  # unhashable
+                    valid_key = False
+                if valid_key:
+                    second = raw[1]
+                    if type(second) is str and second in KEY_FIRST_TAGS:
+                        continue  # an event (key, TAG, ...) with a valid key
+                    if len(raw) == 7:
+                        _, start, requested, finish, recommendations, stimulus_id, timestamp = raw
+                        if (
+                            type(start) is str
+                            and type(recommendations) is dict
+                            and type(finish) is str
+                            and (requested is None or type(requested) is str)
+                            and (stimulus_id is None or type(stimulus_id) is str)
+                            and (timestamp is None or type(timestamp) is float)
+                            and (
+                                not recommendations
+                                or (all(map(_is_str, recommendations)) and all(map(_is_str, recommendations.values())))
+                            )
+                        ):
+                            continue  # a worker transition with a valid key: string keys and states cannot fail
+            if not recognised(raw, worker):
+                unrecognised += 1
+    return WorkerRecordCounts(total, unrecognised)
+
+
+def _valid_key(key: tuple[Any, ...], valid: set[Any], numbered: set[Any]) -> bool:
+    """Whether the tuple ``key`` is a valid key, remembered when it came canonical (a flat tuple
+    of ints and plain strings): in ``valid`` when no part equals 0 or 1, so that no ``bool``
+    could equal it; else in ``numbered``, found there only with no ``bool`` part (``1 == True``).
+    The same sets as :func:`replay.ingest.records.scheduler_transition_batches` keeps."""
+    try:
+        canonical = canonical_key(key)
+    except KeyError_:
+        return False
+    if canonical is key:
+        (numbered if 0 in key or 1 in key else valid).add(key)
+    return True
+
+
+_is_str = str.__instancecheck__
+
+
+def recognised(raw: Any, worker: str | None) -> bool:
+    """Whether ``worker_record(raw, worker)`` is a record of a known kind.
+
+    The usual shapes (a worker transition of 7 fields, an event of either layout) are
+    decided here without building the record, by the same dispatch as
+    :func:`replay.ingest.records.worker_record`, checking what could make that record fail
+    (its keys, and a transition's field types); any other entry is built.
+    """
+    if (type(raw) is tuple or type(raw) is list) and len(raw) >= 2:
+        first = raw[0]
+        second = raw[1]
+        try:
+            if isinstance(first, str) and first in EVENT_FIRST_TAGS:
+                keys = second if EVENT_FIRST_TAGS[first] == "keys" else raw[2] if len(raw) > 2 else ()
+                if type(keys) is tuple or type(keys) is list:
+                    for key in keys:
+                        canonical_key(key)
+                    return True
+                if not isinstance(keys, list | tuple | set | frozenset):
+                    canonical_key(keys)
+                    return True
+            elif isinstance(second, str) and second in KEY_FIRST_TAGS:
+                canonical_key(first)
+                return True
+            elif (
+                len(raw) == 7
+                and type(raw[4]) is dict
+                and type(second) is str
+                and (raw[2] is None or type(raw[2]) is str)
+                and type(raw[3]) is str
+                and (raw[5] is None or type(raw[5]) is str)
+                and (raw[6] is None or type(raw[6]) is float)
+            ):
+                canonical_key(first)
+                canonical_recommendations(raw[4])
+                return True
+        except KeyError_:
+            pass
+    return worker_record(raw, worker).kind != "unrecognised"
 
 
 def _is_client_story_entry(raw: Any) -> bool:
@@ -171,30 +349,38 @@ def _is_client_story_entry(raw: Any) -> bool:
     )
 
 
-def _from_entries(entries: list[Any], name: str, encoding: str, log_format: str | None = None) -> Trace:
+def _from_entries(
+    entries: list[Any], name: str, encoding: str, log_format: str | None = None, *, workers: WorkerMode
+) -> _Read:
     """A list of entries: a bare log (``log_format``, by default ``log-ENCODING``), a
     Scheduler.story, or a Client.story."""
     if entries and all(_is_client_story_entry(raw) for raw in entries[:50]):
-        return _client_story(entries, name, encoding)
+        return _client_story(entries, name, encoding, workers)
     metadata = TraceMetadata.checked(
         path=name, format=log_format or f"log-{encoding}", entry_fields=entry_fields(entries)
     )
-    return Trace(metadata=metadata, transitions=tuple(scheduler_transitions(entries, name)))
+    trace = Trace(metadata=metadata, transitions=tuple(scheduler_transitions(entries, name)))
+    return trace, WorkerRecordCounts() if workers == "count" else None
 
 
-def _client_story(entries: list[Any], name: str, encoding: str) -> Trace:
+def _client_story(entries: list[Any], name: str, encoding: str, workers: WorkerMode) -> _Read:
     """Client.story: unsorted; scheduler entries first, then each worker's, each prefixed."""
     scheduler_entries = []
-    workers: list[WorkerRecord] = []
+    records: list[WorkerRecord] = []
     addresses: dict[str, None] = {}
+    total = unrecognised = 0
     for raw in entries:
         if not _is_client_story_entry(raw):
             raise UnreadableInputError(name, "a Client.story entry without its source prefix")
         if raw[0] == "scheduler":
             scheduler_entries.append(raw[1:])
-        else:
-            addresses[raw[0]] = None
-            workers.append(worker_record(raw[1:], raw[0]))
+            continue
+        addresses[raw[0]] = None
+        if workers == "records":
+            records.append(worker_record(raw[1:], raw[0]))
+        elif workers == "count":
+            total += 1
+            unrecognised += not recognised(raw[1:], raw[0])
     # The scheduler's part is in log order already; only worker parts need their timestamps.
     metadata = TraceMetadata.checked(
         path=name,
@@ -202,31 +388,37 @@ def _client_story(entries: list[Any], name: str, encoding: str) -> Trace:
         worker_addresses=tuple(addresses),
         entry_fields=entry_fields(scheduler_entries),
     )
-    return Trace(
+    trace = Trace(
         metadata=metadata,
         transitions=tuple(scheduler_transitions(scheduler_entries, name)),
-        worker_records=tuple(workers),
+        worker_records=tuple(records),
     )
+    return trace, WorkerRecordCounts(total, unrecognised) if workers == "count" else None
 
 
-def _read_story_text(text: str, name: str, limits: Limits) -> Trace:
+def _read_story_text(text: str, name: str, limits: Limits, workers: WorkerMode) -> _Read:
     try:
         found = entries_from_text(text, max_depth=limits.max_depth)
     except TextLimitError as error:
         raise LimitExceededError(name, f"{error} (raise it with --max-depth)", offset=error.offset) from None
     if not found.entries:
         raise UnreadableInputError(name, _NO_ENTRIES)
-    trace = _from_entries(found.entries, name, "text", log_format="story-text")
+    trace, counts = _from_entries(found.entries, name, "text", log_format="story-text", workers=workers)
     if not found.skipped:
-        return trace
-    return replace(trace, notes=(f"{found.skipped} fragment(s) of the text did not parse and were skipped",))
+        return trace, counts
+    return replace(trace, notes=(f"{found.skipped} fragment(s) of the text did not parse and were skipped",)), counts
 
 
-def _read_msgpack(path: Path, limits: Limits, *, worker_logs: bool) -> Trace:
+def _read_msgpack(path: Path, limits: Limits, workers: WorkerMode) -> _Read:
     name = str(path)
     kind, first = _peek_msgpack(path, limits)
     if kind == "map" and first in ("scheduler", "workers", "versions"):
-        return trace_from_dump(read_dump_parts(path, limits, worker_logs=worker_logs), name, "dump-msgpack")
+        parts = read_dump_parts(path, limits, worker_logs=workers != "skip")
+        return _dump_trace(parts, name, "dump-msgpack", workers)
+    if kind == "map" and first == "format":  # replay's export, as it writes it: streamed
+        found = native.read_msgpack(path, limits, workers)
+        if found is not None:
+            return found[0], _counts(found[1])
     if kind == "map" or _is_client_story_entry(first):
         cursor = MsgpackCursor(path, limits)
         try:
@@ -234,12 +426,13 @@ def _read_msgpack(path: Path, limits: Limits, *, worker_logs: bool) -> Trace:
         finally:
             cursor.close()
         if kind == "map":
-            return _from_decoded(document, name, "msgpack")
-        return _client_story(list(document), name, "msgpack")
+            return _from_decoded(document, name, "msgpack", workers)
+        return _client_story(list(document), name, "msgpack", workers)
     metadata = TraceMetadata.checked(
         path=name, format="log-msgpack", entry_fields=entry_fields((first,))
     )
-    return Trace(metadata=metadata, transitions=MsgpackLogStream(path, limits))
+    trace = Trace(metadata=metadata, transitions=MsgpackLogStream(path, limits))
+    return trace, WorkerRecordCounts() if workers == "count" else None
 
 
 def _peek_msgpack(path: Path, limits: Limits) -> tuple[str, Any]:
@@ -279,29 +472,34 @@ class MsgpackLogStream:
             cursor.close()
 
 
-def _read_jsonl(path: Path, limits: Limits) -> Trace:
+def _read_jsonl(path: Path, limits: Limits, workers: WorkerMode) -> _Read:
     name = str(path)
     lines = JsonLinesStream(path, limits)
     documents = lines.documents()
     header = next(documents, None)
     if native.is_native_header(header):
         assert isinstance(header, dict)
+        if native.header_version(header, name) > 1:
+            documents.close()
+            trace, counts = native.JsonLinesExport(path, limits).trace(workers)
+            return trace, _counts(counts)
         metadata, graph = native.header_parts(header, name)
         metadata = metadata.model_copy(update={"format": "replay-jsonl"})
-        # The export writes worker records right after the header: stop at the first transition.
-        records = native.worker_records_from(
-            (doc["worker_record"] for doc in itertools.takewhile(_is_worker_record, documents)), name
+        # Version 1 writes worker records right after the header: stop at the first transition.
+        records, counts = native.worker_part(
+            (doc["worker_record"] for doc in itertools.takewhile(_is_worker_record, documents)), workers, name
         )
         documents.close()
-        return Trace(metadata=metadata, transitions=lines, worker_records=records, graph=graph)
+        return Trace(metadata=metadata, transitions=lines, worker_records=records, graph=graph), _counts(counts)
+    documents.close()
     metadata = TraceMetadata.checked(
         path=name, format="log-jsonl", entry_fields=entry_fields((header,))
     )
-    return Trace(metadata=metadata, transitions=lines)
+    return Trace(metadata=metadata, transitions=lines), WorkerRecordCounts() if workers == "count" else None
 
 
 class JsonLinesStream:
-    """JSON Lines: bare entries or a replay-trace export, streamed line by line."""
+    """JSON Lines: bare entries or a version 1 replay-trace export, streamed line by line."""
 
     def __init__(self, path: Path, limits: Limits) -> None:
         self.path = path

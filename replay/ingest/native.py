@@ -1,33 +1,33 @@
 """replay's own normalised trace format (what ``replay convert`` writes), read and written.
 
-Version 2 (written since issue 14), made to be the fastest input there is:
+Version 2 is made to be the fastest input there is, streamed both ways:
 
 * **msgpack**: one map ``{"format": "replay-trace", "version": 2, "metadata": ...,
   "graph": ..., "worker_records": [...], "transitions": [...]}``, in that order. Each
   transition is the array ``[key, start, finish, recommendations, stimulus_id,
   timestamp]`` exactly as a scheduler of 2023.9 or later logs it: keys as themselves
-  (arrays for tuples), recommendations a map (array keys for tuple keys). Read as a
-  stream, through the same tight loop as a bare msgpack log; worker records come first,
-  so ``replay run`` skips them unread.
+  (arrays for tuples), recommendations a map (array keys for tuple keys). It is read as
+  a stream through the same tight loop as a bare msgpack log; the worker records come
+  first, so that ``replay run`` skips them unread.
 * **JSON Lines**: the header line ``{"format": ..., "version": 2, "metadata": ...,
   "graph": {"source": ...} | null}``, then one ``{"task": {...}}`` line per task of the
   graph, one ``{"worker_record": {...}}`` line per worker record, and one array line per
-  transition, ``[key, start, finish, [[key, state], ...], stimulus_id, timestamp]``
-  (JSON map keys are strings only: pairs keep every key's type).
-* **JSON**: the msgpack document's shape with JSON's pairs for recommendations, written
-  one record a line.
+  transition, ``[key, start, finish, [[key, state], ...], stimulus_id, timestamp]``, in
+  that order (JSON map keys are strings only: pairs keep every key's type).
+* **JSON**: the msgpack document's shape, recommendations as pairs, one record a line.
 
-Keys are JSON values (arrays for tuples). Version 1 (transitions as objects
-``{"key", "start", "finish", "recommendations": [[key, state], ...], "stimulus_id",
-"timestamp"}``, the graph's tasks in the header, msgpack transitions after the worker
-records' place) is still read.
+Keys are JSON values (arrays for tuples). Version 1 (transitions as objects ``{"key",
+"start", "finish", "recommendations": [[key, state], ...], "stimulus_id", "timestamp"}``,
+the graph's tasks in the header; in msgpack, the transitions before the worker records)
+is still read.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Sized
+from collections.abc import Callable, Generator, Iterable, Iterator, Sized
+from contextlib import closing
 from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -48,7 +48,7 @@ from replay.events import (
 from replay.ingest.keys import KeyError_, canonical_key
 from replay.ingest.limits import Limits, open_bytes
 from replay.ingest.msgpack_reader import MsgpackCursor
-from replay.ingest.records import scheduler_transition_batches, scheduler_transitions
+from replay.ingest.records import scheduler_transition_batches
 from replay.keys import key_to_json
 
 FORMAT_NAME = "replay-trace"
@@ -70,8 +70,10 @@ WORKER_KINDS = frozenset({"worker-transition", "worker-event", "unrecognised"})
 
 #: Records written (packed or encoded) together.
 _WRITE_BATCH = 512
-#: Compact JSON, escaping non-ASCII (a key read from msgpack may hold lone surrogates).
-_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+#: Compact JSON, escaping non-ASCII (a key read from msgpack may hold lone surrogates). A value
+#: JSON has no type for (bytes or a date inside an unrecognised worker record) is written as its repr.
+_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False, default=repr).encode
 
 
 def _json_value(value: Any) -> Any:
@@ -83,11 +85,21 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def transition_document(transition: SchedulerTransition) -> list[Any]:
-    """One transition as JSON: ``[key, start, finish, [[key, state], ...], stimulus_id, timestamp]``.
+def transition_document(transition: SchedulerTransition) -> dict[str, Any]:
+    """One transition as a JSON object (version 1's form, and the ENTRY of ``replay diff --json``)."""
+    return {
+        "key": key_to_json(transition.key),
+        "start": transition.start,
+        "finish": transition.finish,
+        "recommendations": [[key_to_json(key), state] for key, state in transition.recommendations.items()],
+        "stimulus_id": transition.stimulus_id,
+        "timestamp": transition.timestamp,
+    }
 
-    Tuples are written as arrays by ``json`` itself (a key is a string, a number or a tuple).
-    """
+
+def transition_array(transition: SchedulerTransition) -> list[Any]:
+    """One transition as version 2 writes it in JSON: ``[key, start, finish, [[key, state], ...],
+    stimulus_id, timestamp]`` (``json`` writes tuples as arrays itself)."""
     key, start, finish, recommendations, stimulus_id, timestamp = transition
     return [key, start, finish, list(recommendations.items()), stimulus_id, timestamp]
 
@@ -155,16 +167,16 @@ def _batches(items: Iterable[Any]) -> Iterator[list[Any]]:
         yield batch
 
 
-def write_trace(trace: Trace, kind: str, stream: IO[bytes]) -> int:
+def write_trace(trace: Trace, kind: str, stream: IO[bytes], *, can_seek: bool = False) -> int:
     """Write ``trace`` as ``jsonl``, ``json`` or ``msgpack``, streaming; returns the number of transitions.
 
-    Transitions are read once as they are written (a streamed input stays streamed),
-    except for msgpack to a stream that cannot seek (standard output piped) when the
-    input is a stream: the array's length comes first, so they are counted first.
+    Transitions are read once, as they are written: a streamed input stays streamed. msgpack
+    writes an array's length first: when the input does not know it (a stream), it is filled
+    in afterwards if ``can_seek`` (a file replay opened itself), else counted in a first pass.
     """
     if kind == "msgpack":
         try:
-            return _write_msgpack(trace, stream)
+            return _write_msgpack(trace, stream, can_seek=can_seek)
         except OverflowError:
             raise UnreadableInputError(
                 trace.metadata.path, "an integer beyond 64 bits cannot be written as msgpack: use --to jsonl"
@@ -179,12 +191,12 @@ def _write_jsonl(trace: Trace, stream: IO[bytes]) -> int:
     write(_encode(header_document(trace, with_tasks=False)).encode() + b"\n")
     if trace.graph is not None:
         for tasks in _batches(trace.graph.tasks.values()):
-            write("".join(f'{{"task":{_encode(task_document(task))}}}\n' for task in tasks).encode())
+            write("".join([f'{{"task":{_encode(task_document(task))}}}\n' for task in tasks]).encode())
     for records in _batches(trace.worker_records):
-        write("".join(f'{{"worker_record":{_encode(worker_record_fields(r))}}}\n' for r in records).encode())
+        write("".join([f'{{"worker_record":{_encode(worker_record_fields(r))}}}\n' for r in records]).encode())
     count = 0
     for transitions in _batches(trace.iter_transitions()):
-        write("".join([_encode(transition_document(t)) + "\n" for t in transitions]).encode())
+        write("".join([_encode(transition_array(t)) + "\n" for t in transitions]).encode())
         count += len(transitions)
     return count
 
@@ -192,74 +204,68 @@ def _write_jsonl(trace: Trace, stream: IO[bytes]) -> int:
 def _write_json(trace: Trace, stream: IO[bytes]) -> int:
     """One JSON document, one record a line (written as it goes)."""
     write = stream.write
-    header = json.dumps(header_document(trace))
+    header = json.dumps(header_document(trace), default=repr)
     write(header[:-1].encode() + b',\n"worker_records": [')
     separator = "\n"
     for records in _batches(trace.worker_records):
-        write((separator + ",\n".join(_encode(worker_record_fields(r)) for r in records)).encode())
+        write((separator + ",\n".join([_encode(worker_record_fields(r)) for r in records])).encode())
         separator = ",\n"
     write(b'\n],\n"transitions": [')
     separator = "\n"
     count = 0
     for transitions in _batches(trace.iter_transitions()):
-        write((separator + ",\n".join([_encode(transition_document(t)) for t in transitions])).encode())
+        write((separator + ",\n".join([_encode(transition_array(t)) for t in transitions])).encode())
         separator = ",\n"
         count += len(transitions)
     write(b"\n]}\n")
     return count
 
 
-#: An array header with room for any length, filled in once the length is known.
-_ARRAY32 = b"\xdd"
-
-
-def _write_msgpack(trace: Trace, stream: IO[bytes]) -> int:
-    packer = msgpack.Packer(use_bin_type=True, autoreset=False)
+def _write_msgpack(trace: Trace, stream: IO[bytes], *, can_seek: bool) -> int:
+    packer = msgpack.Packer(use_bin_type=True, autoreset=False, default=repr)  # packs into its buffer
     pack = packer.pack
-    write = stream.write
 
     def flush() -> None:
-        write(packer.bytes())
+        stream.write(packer.bytes())
         packer.reset()
 
     header = header_document(trace)
-    write(packer.pack_map_header(len(header) + 2))
+    packer.pack_map_header(len(header) + 2)
     for name, value in header.items():
         pack(name)
         pack(value)
     pack("worker_records")
-    write(packer.pack_array_header(len(trace.worker_records)))  # a single value: the buffer is written first
-    flush()
+    packer.pack_array_header(len(trace.worker_records))
     for records in _batches(trace.worker_records):
         for record in records:
             pack(worker_record_fields(record))
         flush()
     pack("transitions")
-    flush()
     transitions = trace.transitions
-    declared: int | None = len(transitions) if isinstance(transitions, Sized) else None
+    declared = len(transitions) if isinstance(transitions, Sized) else None
     position: int | None = None
-    if declared is None and stream.seekable():
+    if declared is None and can_seek:
+        flush()
         position = stream.tell()
-        write(_ARRAY32 + b"\0\0\0\0")  # filled in below
-    elif declared is None:
-        declared = sum(1 for _ in trace.iter_transitions())
-    if declared is not None:
-        write(packer.pack_array_header(declared))
-        packer.reset()
+        stream.write(b"\xdd\0\0\0\0")  # an array header of 4 length bytes, filled in below
+    else:
+        if declared is None:
+            declared = sum(1 for _ in trace.iter_transitions())
+        packer.pack_array_header(declared)
     count = 0
     for batch in _batches(trace.iter_transitions()):
         for transition in batch:
             pack(transition)  # a NamedTuple packs as an array, its recommendations as a map
         flush()
         count += len(batch)
+    flush()
     if position is not None:
         end = stream.tell()
         stream.seek(position + 1)
-        write(count.to_bytes(4, "big"))
+        stream.write(count.to_bytes(4, "big"))
         stream.seek(end)
     elif count != declared:
-        raise UnreadableInputError(trace.metadata.path, f"read {count} transitions, {declared} the first time")
+        raise UnreadableInputError(trace.metadata.path, f"changed while read: {declared} transitions, then {count}")
     return count
 
 
@@ -312,27 +318,32 @@ _ROW_SHAPE = "a transition is a list of 6 fields [key, start, finish, recommenda
 _PAIRS = "recommendations must be a list of [key, state] pairs"
 
 
-def json_rows(documents: Iterable[Any], path: str) -> Iterator[Any]:
-    """Version 2 JSON transitions as 6-tuples for :func:`scheduler_transition_batches`, which
-    checks every field: here only arrays become tuples and pairs a map."""
+def json_rows(documents: Iterable[Any], path: str) -> Iterator[tuple[Any, ...]]:
+    """Version 2 JSON transitions as 6-tuples for :func:`scheduler_transition_batches`."""
     for index, document in enumerate(documents):
-        if type(document) is not list or len(document) != 6:
-            raise UnreadableInputError(path, f"entry {index}: {_ROW_SHAPE}")
-        key, start, finish, pairs, stimulus_id, timestamp = document
-        if type(key) is list:
-            key = tuple(key)  # nested arrays: made canonical by the validator's slow path
-        if type(pairs) is not list:
-            raise UnreadableInputError(path, f"entry {index}: {_PAIRS}")
-        recommendations = {}
-        try:
-            for pair in pairs:
-                if type(pair) is not list or len(pair) != 2:
-                    raise UnreadableInputError(path, f"entry {index}: {_PAIRS}")
-                other, state = pair
-                recommendations[tuple(other) if type(other) is list else other] = state
-        except TypeError:  # a nested array key (unhashable as a tuple of lists)
-            recommendations = _canonical_pairs(pairs, index, path)
-        yield (key, start, finish, recommendations, stimulus_id, timestamp)
+        yield json_row(document, index, path)
+
+
+def json_row(document: Any, index: int, path: str) -> tuple[Any, ...]:
+    """One version 2 JSON transition as a 6-tuple. Only its arrays become tuples and its
+    pairs a map: :func:`scheduler_transition_batches` checks every field."""
+    if type(document) is not list or len(document) != 6:
+        raise UnreadableInputError(path, f"entry {index}: {_ROW_SHAPE}")
+    key, start, finish, pairs, stimulus_id, timestamp = document
+    if type(key) is list:
+        key = tuple(key)  # nested arrays: made canonical by the validator's slow path
+    if type(pairs) is not list:
+        raise UnreadableInputError(path, f"entry {index}: {_PAIRS}")
+    recommendations = {}
+    try:
+        for pair in pairs:
+            if type(pair) is not list or len(pair) != 2:
+                raise UnreadableInputError(path, f"entry {index}: {_PAIRS}")
+            other, state = pair
+            recommendations[tuple(other) if type(other) is list else other] = state
+    except TypeError:  # a nested array key (unhashable as a tuple of lists)
+        recommendations = _canonical_pairs(pairs, index, path)
+    return (key, start, finish, recommendations, stimulus_id, timestamp)
 
 
 def _canonical_pairs(pairs: list[Any], index: int, path: str) -> dict[Any, Any]:
@@ -400,7 +411,7 @@ def _task(document: Any) -> TaskRecord:
             else:
                 fields[name] = tuple(value) if type(value) in (list, tuple) else value
                 plain = plain and (value is None or (type(value) is str if name == "processing_on" else _names(value)))
-    if plain and len(document) == len(fields):
+    if plain:
         return TaskRecord.model_construct(**fields)
     return TaskRecord(**fields)
 
@@ -478,9 +489,9 @@ def worker_kind(document: Any, index: int, path: str) -> str:
 def count_kinds(documents: Iterable[Any], path: str) -> Counts:
     """How many worker records, and how many unrecognised, by the kind each declares."""
     total = unrecognised = 0
-    for total, document in enumerate(documents, 1):  # noqa: B007 - the count is the last index
-        if worker_kind(document, total - 1, path) == "unrecognised":
-            unrecognised += 1
+    for document in documents:
+        unrecognised += worker_kind(document, total, path) == "unrecognised"
+        total += 1
     return total, unrecognised
 
 
@@ -542,9 +553,10 @@ def read_msgpack(path: Path, limits: Limits, workers: WorkerMode) -> tuple[Trace
                 header[field] = cursor.value()
             else:
                 cursor.skip()  # the transitions (read when iterated), or a field replay does not know
-            wanted.discard(field)
-            if not wanted:
-                break
+            if type(field) is str:
+                wanted.discard(field)
+                if not wanted:
+                    break
     finally:
         cursor.close()
     version = header_version(header, name)
@@ -605,27 +617,59 @@ class NativeMsgpackStream:
 
 #: A worker record line as replay writes it, up to its kind.
 _WORKER_LINE = re.compile(rb'\{"worker_record": ?\{"kind": ?"([a-z-]+)"')
-_scan = json.JSONDecoder().scan_once
+#: json's own scanner: one value from a position, without ``json.loads``'s checks around it.
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+#: What each line of a version 2 export is, in the order they come.
+_TASK, _WORKER, _TRANSITION = 0, 1, 2
+_LINE_NAMES = {_TASK: "task", _WORKER: "worker_record", _TRANSITION: "transition"}
+#: Bytes read at a time.
+_BLOCK = 1 << 20
 
 
 class JsonLinesExport:
-    """A JSON Lines export (version 2), read line by line from its start each time."""
+    """A version 2 JSON Lines export, read from its start each time it is iterated.
+
+    Lines are told apart by their first bytes (``[`` a transition, ``{"task"`` and
+    ``{"worker_record"`` the others, in that order after the header), so that reading the
+    transitions skips the rest unparsed.
+    """
 
     def __init__(self, path: Path, limits: Limits) -> None:
         self.path = path
         self.limits = limits
 
-    def lines(self) -> Iterator[tuple[int, bytes]]:
-        """``(number, line)`` of every line that is not blank (numbered from 1)."""
+    def _blocks(self) -> Generator[list[bytes], None, None]:
+        """The lines (without their newline), a block of them at a time; one longer than
+        the text limit is refused."""
         stream, _ = open_bytes(self.path, self.limits)
         limit = self.limits.max_text_bytes
-        readline = stream.readline
+        number = 0
+        pending: list[bytes] = []
+        pending_size = 0
         with stream:
-            number = 0
-            while line := readline(limit + 1):
+            while block := stream.read(_BLOCK):
+                pending.append(block)
+                pending_size += len(block)
+                if b"\n" in block:
+                    lines = b"".join(pending).split(b"\n")
+                    last = lines.pop()
+                    pending, pending_size = [last], len(last)
+                    if max(map(len, lines)) > limit:
+                        too_long = next(i for i, line in enumerate(lines) if len(line) > limit)
+                        raise LimitExceededError(str(self.path), f"line {number + too_long + 1} is longer than the text limit")
+                    number += len(lines)
+                    yield lines
+                if pending_size > limit:
+                    raise LimitExceededError(str(self.path), f"line {number + 1} is longer than the text limit")
+        if pending_size:
+            yield [b"".join(pending)]
+
+    def lines(self) -> Generator[tuple[int, bytes], None, None]:
+        """``(number, line)`` of every line that is not blank, numbered from 1; the header first."""
+        number = 0
+        for lines in self._blocks():
+            for line in lines:
                 number += 1
-                if len(line) > limit:
-                    raise LimitExceededError(str(self.path), f"line {number} is longer than the text limit")
                 if line[:1] in b"{[" or line.strip():
                     yield number, line
 
@@ -636,7 +680,7 @@ class JsonLinesExport:
             value, end = _scan(text, 0)
             if end == len(text) or not text[end:].strip():
                 return value
-        except (StopIteration, ValueError):  # a leading blank, or not JSON: json names the problem
+        except (StopIteration, ValueError):  # a leading blank or a BOM, or not JSON: json says what
             pass
         except RecursionError:
             raise LimitExceededError(str(self.path), f"line {number} nested too deeply") from None
@@ -647,65 +691,109 @@ class JsonLinesExport:
         except ValueError as error:
             raise UnreadableInputError(str(self.path), f"line {number}: not JSON ({error.args[0]})") from None
 
-    def open(self, workers: WorkerMode) -> tuple[TraceMetadata, TaskGraph | None, tuple[WorkerRecord, ...], Counts | None]:
-        """The header, the graph, and the worker records as ``workers`` asks (a first pass that
-        stops at the first transition)."""
+    def _kind(self, number: int, line: bytes) -> tuple[int, Any]:
+        """What a line is, and its value when it had to be decoded to tell (None when not)."""
+        if line[:1] == b"[":
+            return _TRANSITION, None
+        if line.startswith(b'{"worker_record"'):
+            return _WORKER, None
+        if line.startswith(b'{"task"'):
+            return _TASK, None
+        value = self.decode(number, line)
+        if isinstance(value, dict) and len(value) == 1:
+            if "task" in value:
+                return _TASK, value
+            if "worker_record" in value:
+                return _WORKER, value
+        return _TRANSITION, value  # a transition written otherwise, or not one: the row check says
+
+    def _in_order(self, number: int, kind: int, stage: int) -> int:
+        if kind < stage:
+            raise UnreadableInputError(
+                str(self.path), f"line {number}: a {_LINE_NAMES[kind]} line after the {_LINE_NAMES[stage]} lines"
+            )
+        return kind
+
+    def trace(self, workers: WorkerMode) -> tuple[Trace, Counts | None]:
+        """The export as a trace: header, graph, and worker records as ``workers`` asks read
+        now, in a first pass that stops at the first transition (at the first worker record
+        when they are skipped); the transitions streamed each time they are iterated."""
         name = str(self.path)
-        lines = self.lines()
-        try:
-            number, line = next(lines)
-            header = self.decode(number, line)
-            if not is_native_header(header):
+        tasks: list[Any] = []
+        documents: list[Any] = []
+        total = unrecognised = 0
+        with closing(self.lines()) as lines:
+            first = next(lines, None)
+            header = self.decode(*first) if first is not None else None
+            if not isinstance(header, dict) or not is_native_header(header):
                 raise UnreadableInputError(name, "line 1: not a replay-trace header")
-            metadata, _ = header_parts({**header, "graph": None}, name)
-            pending = next(lines, None)
-            tasks = []
-            while pending is not None and pending[1].startswith(b'{"task"'):
-                tasks.append(self._field(*pending, "task"))
-                pending = next(lines, None)
-            graph = graph_of(header.get("graph"), tasks, name)
-            if workers == "skip":
-                return metadata, graph, (), None
-            documents: list[Any] = []
-            total = unrecognised = 0
-            while pending is not None and pending[1].startswith(b'{"worker_record"'):
-                number, line = pending
-                if workers == "count" and (match := _WORKER_LINE.match(line)) is not None:
-                    kind = match.group(1).decode()
-                    if kind not in WORKER_KINDS:
-                        worker_kind({"kind": kind}, total, name)
+            stage = _TASK
+            for number, line in lines:
+                kind, value = self._kind(number, line)
+                stage = self._in_order(number, kind, stage)
+                if kind == _TRANSITION or (kind == _WORKER and workers == "skip"):
+                    break
+                if kind == _TASK:
+                    tasks.append(self._field(number, line, value, "task"))
+                    continue
+                match = _WORKER_LINE.match(line) if workers == "count" and value is None else None
+                if match is not None:
+                    kind_name = worker_kind({"kind": match.group(1).decode()}, total, name)
                 else:
-                    document = self._field(number, line, "worker_record")
-                    kind = worker_kind(document, total, name)
+                    document = self._field(number, line, value, "worker_record")
+                    kind_name = worker_kind(document, total, name)
                     documents.append(document)
                 total += 1
-                unrecognised += kind == "unrecognised"
-                pending = next(lines, None)
-        finally:
-            lines.close()
-        if workers == "count":
-            return metadata, graph, (), (total, unrecognised)
-        return metadata, graph, worker_records_from(documents, name), None
+                unrecognised += kind_name == "unrecognised"
+        metadata, _ = header_parts({**header, "graph": None}, name)
+        graph = graph_of(header.get("graph"), tasks, name)
+        records = worker_records_from(documents, name) if workers == "records" else ()
+        trace = Trace(
+            metadata=metadata.model_copy(update={"format": "replay-jsonl"}),
+            transitions=self,
+            worker_records=records,
+            graph=graph,
+        )
+        return trace, (total, unrecognised) if workers == "count" else None
 
-    def _field(self, number: int, line: bytes, field: str) -> Any:
-        document = self.decode(number, line)
+    def _field(self, number: int, line: bytes, value: Any, field: str) -> Any:
+        document = self.decode(number, line) if value is None else value
         if not isinstance(document, dict) or set(document) != {field}:
             raise UnreadableInputError(str(self.path), f"line {number}: not a {field} line")
         return document[field]
 
     def __iter__(self) -> Iterator[SchedulerTransition]:
-        return chain.from_iterable(transition_records(self._rows(), 2, str(self.path), decoded="json"))
+        return chain.from_iterable(scheduler_transition_batches(self._rows(), str(self.path)))
 
-    def _rows(self) -> Iterator[Any]:
-        """Every transition line's value; the header, task and worker record lines skipped
-        unread (an object line that is none of them is reported)."""
-        decode = self.decode
-        for number, line in self.lines():
-            if line[:1] == b"[":
-                yield decode(number, line)
-            elif number == 1 or line.startswith((b'{"worker_record"', b'{"task"')):
-                continue
-            else:
-                value = decode(number, line)
-                if not (isinstance(value, dict) and len(value) == 1 and ("worker_record" in value or "task" in value)):
-                    yield value  # not a transition: the row check names it
+    def _rows(self) -> Iterator[tuple[Any, ...]]:
+        """Every transition as a 6-tuple (:func:`json_row`); the header, task and worker record
+        lines skipped unparsed, their order checked. One loop: this is the hot path."""
+        path = str(self.path)
+        number = index = 0
+        stage = _TASK
+        header = True
+        for lines in self._blocks():
+            for line in lines:
+                number += 1
+                if line[:1] == b"[":
+                    try:
+                        text = line.decode("utf-8")
+                        value, end = _scan(text, 0)
+                        if end != len(text) and text[end:].strip():
+                            value = self.decode(number, line)
+                    except (StopIteration, ValueError, RecursionError):
+                        value = self.decode(number, line)  # says what is wrong
+                    stage = _TRANSITION
+                    yield json_row(value, index, path)
+                    index += 1
+                    continue
+                if not line.strip():
+                    continue
+                if header:  # read by trace()
+                    header = False
+                    continue
+                kind, value = self._kind(number, line)
+                stage = self._in_order(number, kind, stage)
+                if kind == _TRANSITION:
+                    yield json_row(self.decode(number, line) if value is None else value, index, path)
+                    index += 1
