@@ -413,7 +413,9 @@ def _read_msgpack(path: Path, limits: Limits, workers: WorkerMode) -> _Read:
     name = str(path)
     kind, first = _peek_msgpack(path, limits)
     if kind == "map" and first in ("scheduler", "workers", "versions"):
-        parts = read_dump_parts(path, limits, worker_logs=workers != "skip")
+        # counting needs only the workers' logs; records need the rest of their state too
+        chosen = frozenset({"log"}) if workers == "count" else None
+        parts = read_dump_parts(path, limits, worker_logs=workers != "skip", worker_fields=chosen)
         return _dump_trace(parts, name, "dump-msgpack", workers)
     if kind == "map" and first == "format":  # replay's export, as it writes it: streamed
         found = native.read_msgpack(path, limits, workers)

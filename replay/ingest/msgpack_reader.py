@@ -73,7 +73,7 @@ def make_unpacker(stream: Any, limits: Limits) -> msgpack.Unpacker:
         unicode_errors="surrogateescape",
         # small reads: msgpack's default (1 MiB) makes a fresh 1 MiB buffer per read, and
         # allocations that size churn through mmap (50,000 page faults on a 147 MB dump)
-        read_size=READ_SIZE,
+        read_size=min(READ_SIZE, buffer_limit(limits)),  # msgpack refuses a read larger than its buffer
     )
 
 
@@ -193,23 +193,25 @@ def first_byte_kind(head: bytes) -> str:
     return "other"
 
 
-def read_dump_parts(path: Path, limits: Limits, *, worker_logs: bool) -> dict[str, Any]:
+def read_dump_parts(
+    path: Path, limits: Limits, *, worker_logs: bool, worker_fields: frozenset[str] | None = None
+) -> dict[str, Any]:
     """The parts of a msgpack dump replay uses, as a slim dict of the dump's own shape."""
     cursor = MsgpackCursor(path, limits)
     try:
-        return _dump_parts(cursor, worker_logs=worker_logs)
+        return _dump_parts(cursor, worker_logs=worker_logs, worker_fields=worker_fields or WORKER_FIELDS)
     finally:
         cursor.close()
 
 
-def _dump_parts(cursor: MsgpackCursor, *, worker_logs: bool) -> dict[str, Any]:
+def _dump_parts(cursor: MsgpackCursor, *, worker_logs: bool, worker_fields: frozenset[str]) -> dict[str, Any]:
     parts: dict[str, Any] = {}
     for _ in range(cursor.map_header("the dump")):
         name = cursor.value()
         if name == "scheduler":
             parts["scheduler"] = _scheduler_parts(cursor)
         elif name == "workers":
-            parts["workers"] = _worker_parts(cursor, worker_logs=worker_logs)
+            parts["workers"] = _worker_parts(cursor, worker_logs=worker_logs, worker_fields=worker_fields)
         elif name == "versions":
             parts["versions"] = cursor.value()
         else:
@@ -268,14 +270,16 @@ def _scheduler_workers(cursor: MsgpackCursor) -> dict[Any, Any]:
     workers: dict[Any, Any] = {}
     for _ in range(cursor.map_header("the dump's scheduler.workers")):
         address = cursor.value()
-        value = cursor.value()
-        workers[address] = (
-            {name: value[name] for name in SCHEDULER_WORKER_FIELDS if name in value} if isinstance(value, dict) else {}
-        )
+        count = cursor.map_header_if_map()
+        if count is None:
+            cursor.skip()
+            workers[address] = {}
+        else:
+            workers[address] = _chosen_fields(cursor, count, SCHEDULER_WORKER_FIELDS)
     return workers
 
 
-def _worker_parts(cursor: MsgpackCursor, *, worker_logs: bool) -> dict[Any, Any]:
+def _worker_parts(cursor: MsgpackCursor, *, worker_logs: bool, worker_fields: frozenset[str]) -> dict[Any, Any]:
     workers: dict[Any, Any] = {}
     for _ in range(cursor.map_header("the dump's workers")):
         address = cursor.value()
@@ -287,16 +291,16 @@ def _worker_parts(cursor: MsgpackCursor, *, worker_logs: bool) -> dict[Any, Any]
         if count is None:
             workers[address] = cursor.value()  # a worker that did not answer: its error repr
         else:
-            workers[address] = _worker_fields(cursor, count)
+            workers[address] = _chosen_fields(cursor, count, worker_fields)
     return workers
 
 
-def _worker_fields(cursor: MsgpackCursor, count: int) -> dict[str, Any]:
-    """One worker's state: its logs and the fields replay uses; the rest is skipped unread."""
+def _chosen_fields(cursor: MsgpackCursor, count: int, chosen: frozenset[str] | tuple[str, ...]) -> dict[str, Any]:
+    """The ``chosen`` fields of the map whose ``count`` entries come next; the rest is skipped unread."""
     fields: dict[str, Any] = {}
     for _ in range(count):
         name = cursor.value()
-        if name in WORKER_FIELDS:
+        if name in chosen:
             fields[name] = cursor.value()
         else:
             cursor.skip()
