@@ -24,6 +24,8 @@ is still read.
 
 from __future__ import annotations
 
+import math
+
 import json
 import re
 from collections.abc import Callable, Generator, Iterable, Iterator, Sized
@@ -93,15 +95,20 @@ def transition_document(transition: SchedulerTransition) -> dict[str, Any]:
         "finish": transition.finish,
         "recommendations": [[key_to_json(key), state] for key, state in transition.recommendations.items()],
         "stimulus_id": transition.stimulus_id,
-        "timestamp": transition.timestamp,
+        "timestamp": finite_or_none(transition.timestamp),
     }
+
+
+def finite_or_none(timestamp: float | None) -> float | None:
+    """A timestamp JSON can hold: NaN and the infinities are no time, and no JSON number either."""
+    return timestamp if timestamp is None or math.isfinite(timestamp) else None
 
 
 def transition_array(transition: SchedulerTransition) -> list[Any]:
     """One transition as version 2 writes it in JSON: ``[key, start, finish, [[key, state], ...],
     stimulus_id, timestamp]`` (``json`` writes tuples as arrays itself)."""
     key, start, finish, recommendations, stimulus_id, timestamp = transition
-    return [key, start, finish, list(recommendations.items()), stimulus_id, timestamp]
+    return [key, start, finish, list(recommendations.items()), stimulus_id, finite_or_none(timestamp)]
 
 
 _FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
