@@ -24,9 +24,8 @@ is still read.
 
 from __future__ import annotations
 
-import math
-
 import json
+import math
 import re
 from collections.abc import Callable, Generator, Iterable, Iterator, Sized
 from contextlib import closing
