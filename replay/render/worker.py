@@ -43,7 +43,7 @@ def reexecution_line(report: WorkerReport) -> Text:
     if not report.reexecuted or interpreter is None:
         if not report.stimuli:
             return Text("nothing to re-execute: its stimulus log is empty", style="muted")
-        return Text("not re-executed: the finding below says why", style="muted")
+        return Text("not re-executed (a finding below says why); its log was checked by the model replay", style="muted")
     how = "in-process" if interpreter.python is None else "through --python"
     mode = "differential: another release than the dump's, " if report.differential else ""
     text = Text(f"re-executed on {interpreter.release} ({mode}{how}): {report.handled} of {report.stimuli} stimuli")

@@ -32,6 +32,8 @@ from replay.keys import format_key, key_to_json
 from replay.machine.rules.base import Rule
 from replay.releases import NATIVE_KEYS_SINCE, Release, format_release, parse_release
 from replay.worker.findings import WorkerFinding
+from replay.worker.model import model_worker
+from replay.worker.tables import MODELLED_SINCE
 
 #: WorkerState arrived in this release; older dumps' workers cannot be re-executed.
 WORKER_STATE_SINCE: Release = (2022, 6, 1)
@@ -897,6 +899,15 @@ def _key(value: Any) -> Key | None:
 # -- every worker of a dump ------------------------------------------------------------------
 
 
+def with_model(
+    report: WorkerReport, dump: WorkerDump, records: Sequence[WorkerRecord], release: Release | None
+) -> WorkerReport:
+    """A worker that was not re-executed is still checked: by the model replay of its log."""
+    if report.reexecuted or (release is not None and release < MODELLED_SINCE):
+        return report
+    return replace(report, findings=(*model_worker(dump.address, records, dump, release), *report.findings))
+
+
 def check_workers(
     trace: Trace,
     *,
@@ -914,7 +925,12 @@ def check_workers(
     for record in trace.worker_records:
         if record.worker is not None:
             records.setdefault(record.worker, []).append(record)
-    reports = tuple(check_worker(dump, records.get(dump.address, []), release_text, choice, timeout) for dump in dumps)
+    release = parse_release(release_text)
+    reports = tuple(
+        with_model(check_worker(dump, records.get(dump.address, []), release_text, choice, timeout),
+                   dump, records.get(dump.address, []), release)
+        for dump in dumps
+    )  # fmt: skip
     metadata = trace.metadata
     source = {
         "path": metadata.path,
