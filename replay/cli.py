@@ -206,14 +206,15 @@ def rules(as_json: bool) -> None:
       replay rules
       replay rules --json
     """
+    catalogue = rule_catalogue()
     if as_json:
-        click.echo(json.dumps([rule_json(rule) for rule in RULES.values()]))
+        click.echo(json.dumps([rule_json(rule, machine) for machine, rule in catalogue]))
         return
     width = shutil.get_terminal_size((100, 24)).columns
     width = max(40, width)
     wrap = textwrap.TextWrapper(width=width, initial_indent="    ", subsequent_indent="    ")
-    for rule in RULES.values():
-        head = f"{rule.name}  {rule.severity} · {rule.releases} · checked {rule.when}"
+    for machine, rule in catalogue:
+        head = f"{rule.name}  {rule.severity} · {machine} · {rule.releases} · checked {rule.when}"
         click.echo(textwrap.fill(head, width=width, subsequent_indent="    "))
         click.echo(wrap.fill(rule.description))
         for assertion in rule.assertions:
@@ -221,10 +222,22 @@ def rules(as_json: bool) -> None:
             click.echo(wrap.fill(f"validate mode, {where}: {assertion.text()}"))
 
 
-def rule_json(rule: Rule) -> dict[str, Any]:
+def rule_catalogue() -> list[tuple[str, Rule]]:
+    """Every rule with the machine it is about: the scheduler's replay, each worker's, the cluster's."""
+    from replay.worker import model, reconcile, reexecute
+
+    return [
+        *(("scheduler", rule) for rule in RULES.values()),
+        *(("worker", rule) for rule in (*model.RULES, *reexecute.RULES)),
+        *(("cluster", rule) for rule in reconcile.RULES),
+    ]
+
+
+def rule_json(rule: Rule, machine: str) -> dict[str, Any]:
     """One rule of the catalogue as JSON."""
     return {
         "name": rule.name,
+        "machine": machine,
         "severity": rule.severity,
         "description": rule.description,
         "checked": rule.when,

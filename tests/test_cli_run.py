@@ -115,12 +115,16 @@ def test_rules_lists_every_rule_with_its_releases(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("COLUMNS", "100")
     code, out, _ = invoke("rules")
     assert code == 0
-    assert out.splitlines()[0] == "dependency-erred-or-forgotten  error · every release · checked when the cascade ends, if the key"
-    assert "waiting-on-erred  error · 2022.12.0 and later · checked at the transition" in out
+    assert out.splitlines()[0] == "dependency-erred-or-forgotten  error · scheduler · every release · checked when the cascade ends, if"
+    assert "waiting-on-erred  error · scheduler · 2022.12.0 and later · checked at the transition" in out
+    assert "worker-secede-lost  error · worker · every release · checked at each stimulus" in out
+    assert "processing-stuck-on-worker  error · cluster ·" in out
     assert all(len(line) <= 100 for line in out.splitlines())
     catalogue = json.loads(invoke("rules", "--json")[1])
-    assert [rule["name"] for rule in catalogue] == list(RULES)
+    assert [rule["name"] for rule in catalogue if rule["machine"] == "scheduler"] == list(RULES)
+    assert len({rule["name"] for rule in catalogue}) == len(catalogue)
     erred = next(rule for rule in catalogue if rule["name"] == "waiting-on-erred")
+    assert erred["machine"] == "scheduler"
     assert erred["assertions"] == [{"releases": "2022.12.0 and later", "where": "_transition_released_waiting",
                                     "code": "assert dts.state not in {'forgotten', 'erred'}", "at_cascade_end": False}]
 
