@@ -34,10 +34,10 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INPUT = 0, 1, 2, 3
 
 #: The end of every command's ``--help``.
 EXIT_CODES_HELP = (
-    "Exit codes: 0 done (run: no error finding; diff: the runs agree), 1 error findings "
-    "(run) or the runs diverge (diff), 2 usage error, 3 unreadable input, a limit exceeded or an "
-    "output that cannot be written. The views, info, convert, rules and table exit 0 whatever "
-    "the trace holds."
+    "Exit codes: 0 done (run, worker, reconcile: no error finding; diff: the runs agree), 1 error "
+    "findings or diverging runs, 2 usage error, 3 unreadable input, a limit exceeded or an output "
+    "that cannot be written. The views, info, convert, rules, table, slice and report exit 0 "
+    "whatever the trace holds."
 )
 #: The narrowest output that still lays out.
 MIN_WIDTH = 20
