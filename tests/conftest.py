@@ -11,6 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TRACES = ROOT / "traces"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
+#: Runs too large for every test to read: the benchmark's traces (a test that wants one names it).
+LARGE_RUNS = frozenset({"benchmark-large", "large-table"})
+
 #: Files in a trace directory that describe the run rather than hold it.
 NOT_TRACES = frozenset({"meta.json", "expected.json", "README.md"})
 
@@ -24,7 +27,7 @@ def trace_files(*, include_large: bool = False) -> list[Path]:
     for path in sorted(TRACES.glob("*/*/*")):
         if path.name in NOT_TRACES or path.is_dir():
             continue
-        if not include_large and path.parent.name == "benchmark-large":
+        if not include_large and path.parent.name in LARGE_RUNS:
             continue
         files.append(path)
     return files

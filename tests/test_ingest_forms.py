@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from replay.ingest import detect_format, open_trace
-from tests.conftest import TRACES, forms_of
+from tests.conftest import LARGE_RUNS, TRACES, forms_of
 
 SEED_RUNS = sorted(path.parent for path in TRACES.glob("*/seed*/meta.json"))
-ALL_RUNS = sorted(path.parent for path in TRACES.glob("*/*/meta.json") if path.parent.name != "benchmark-large")
+ALL_RUNS = sorted(path.parent for path in TRACES.glob("*/*/meta.json") if path.parent.name not in LARGE_RUNS)
 
 
 def test_seed_runs_are_committed() -> None:

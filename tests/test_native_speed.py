@@ -25,13 +25,13 @@ from replay.events import Trace, TraceMetadata
 from replay.ingest import Limits, detect_format, native, open_trace, open_trace_counting_workers, records
 from replay.ingest.native import task_document, transition_document, worker_record_document, write_trace
 from replay.provenance import replay_trace
-from tests.conftest import ROOT, TRACES, forms_of
+from tests.conftest import LARGE_RUNS, ROOT, TRACES, forms_of
 
 KINDS = ("msgpack", "jsonl", "json")
 SEED = TRACES / "2024.2.1/seed"
 MAPREDUCE = TRACES / "2026.8.0/mapreduce"
 #: Every committed run but the two large ones (a round trip builds every worker record three times).
-RUNS = sorted(path.parent for path in TRACES.glob("*/*/meta.json") if path.parent.name not in ("benchmark-large", "large-graph"))
+RUNS = sorted(path.parent for path in TRACES.glob("*/*/meta.json") if path.parent.name not in LARGE_RUNS | {"large-graph"})
 
 
 def export(source: Path, kind: str, directory: Path, trace: Trace | None = None) -> Path:

@@ -24,16 +24,16 @@ from replay.ingest import open_trace
 from replay.render.theme import THEME
 from replay.testing import table_of, trace_of
 from replay.worker.reconcile import RULES, Reconciliation, reconcile
-from tests.conftest import TRACES, check_golden
+from tests.conftest import LARGE_RUNS, TRACES, check_golden
 
 A, B = "tcp://10.0.0.1:1001", "tcp://10.0.0.2:1002"
 
-#: Every committed dump, in both forms (benchmark-large is too large for a test).
+#: Every committed dump, in both forms (the large runs are too large for a test).
 DUMPS = sorted(
     path
     for pattern in ("*/*/dump.msgpack.gz", "*/*/dump.yaml")
     for path in TRACES.glob(pattern)
-    if path.parent.name != "benchmark-large"
+    if path.parent.name not in LARGE_RUNS
 )
 
 #: What reconcile finds in each dump that is not clean: (rule, severity, worker name, worker log

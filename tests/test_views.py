@@ -12,7 +12,7 @@ from rich.console import Console
 
 from replay.cli import App, cli, main
 from replay.render.theme import THEME
-from tests.conftest import TRACES, check_golden
+from tests.conftest import LARGE_RUNS, TRACES, check_golden
 
 BUGGY = TRACES / "2024.2.1/seed/dump.msgpack.gz"
 FIXED = TRACES / "2024.3.0/seed/dump.msgpack.gz"
@@ -226,7 +226,7 @@ def test_export_svg_and_html_of_what_was_printed(tmp_path: Path) -> None:
 
 
 def _trace_directories() -> list[Path]:
-    return sorted(path for path in TRACES.glob("*/*") if path.is_dir() and path.name != "benchmark-large")
+    return sorted(path for path in TRACES.glob("*/*") if path.is_dir() and path.name not in LARGE_RUNS)
 
 
 def _one_form(directory: Path) -> Path:

@@ -32,7 +32,7 @@ from replay.releases import format_release, parse_release
 from replay.worker.findings import WorkerFinding
 from replay.worker.model import RULES, model_findings, model_worker
 from replay.worker.tables import ANY_RELEASE_PAIRS, NEWEST, TABLES, WORKER_STATES, log_length_of, table_for
-from tests.conftest import TRACES
+from tests.conftest import LARGE_RUNS, TRACES
 
 WORKER = "tcp://127.0.0.1:1"
 
@@ -108,7 +108,7 @@ DUMPS = sorted(
     path
     for pattern in ("*/*/dump.msgpack.gz", "*/*/dump.yaml")
     for path in TRACES.glob(pattern)
-    if path.parent.name != "benchmark-large"
+    if path.parent.name not in LARGE_RUNS
 )
 
 

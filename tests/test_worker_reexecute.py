@@ -43,7 +43,7 @@ from replay.worker.reexecute import (
     installed_release,
     runner_document,
 )
-from tests.conftest import TRACES, check_golden
+from tests.conftest import LARGE_RUNS, TRACES, check_golden
 
 #: The release an interpreter has, from ``REPLAY_TEST_PYTHONS``.
 PYTHONS: dict[str, str] = dict(
@@ -87,7 +87,7 @@ def dumps() -> list[Path]:
         path
         for name in ("dump.msgpack.gz", "dump.yaml")
         for path in TRACES.glob(f"*/*/{name}")
-        if path.parent.name != "benchmark-large"
+        if path.parent.name not in LARGE_RUNS
     )
 
 
