@@ -163,24 +163,190 @@ def result_json(result: ReplayResult) -> dict[str, Any]:
 @click.argument("trace", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as one JSON document (see the README).")
 @click.option("--key", "keys", multiple=True, help="Only findings about this key (repeatable).")
+@click.option("--follow", is_flag=True,
+              help="TRACE is a live recording (replay.record): print each finding as soon as its cascade "
+                   "settles; Ctrl-C stops with the summary (with --json: one finding a line, then the summary).")
 @distributed_version_option
 @common_options
 @view_options
 @click.pass_context
-def run(context: click.Context, /, trace: Path, as_json: bool, keys: tuple[str, ...],
+def run(context: click.Context, /, trace: Path, as_json: bool, keys: tuple[str, ...], follow: bool,
         distributed_version: str | None, **options: Any) -> None:  # fmt: skip
     """Replay TRACE and report every invalid state with the recommendation that caused it.
 
-    TRACE is a cluster dump, a bare transition log, a story (also pasted from a CI log), or
-    replay's own export; - reads standard input.
+    TRACE is a cluster dump, a bare transition log, a story (also pasted from a CI log),
+    replay's own export, or a recording directory (replay.record); - reads standard input.
 
     \b
     Examples:
       replay run traces/2024.2.1/seed/dump.msgpack.gz
       replay run transition_log.msgpack --distributed-version 2024.2.1 --json
       replay run dump.yaml --key "('x', 0)"
+      replay run recording/ --follow
     """
     app = app_of(context, options)
+    if follow:
+        def follow_recording() -> int:
+            """``run --follow``: replay a live recording as it grows; the exit code of the findings so far.
+
+            Polls every 0.2 s. A finding prints once its cascade settles: when the next stimulus
+            starts, or when the recording has been quiet for 0.5 s (the recorder writes only
+            between handlers, so a quiet recording holds whole cascades)."""
+            import time
+
+            from rich.console import Group
+            from rich.text import Text
+
+            from replay.ingest.keys import parse_user_key
+            from replay.ingest.recording import FORMAT_NAME, RecordingTail
+            from replay.keys import format_key
+            from replay.machine import Replayer, Step, Violation
+            from replay.provenance import Finding, explain
+            from replay.releases import parse_release
+            from replay.render.report import FindingView, anchor_of
+            from replay.render.text import Unbroken, clean_summary
+
+            poll_every, quiet_after = 0.2, 0.5
+            if str(trace) == "-":
+                raise click.UsageError("--follow tails a recording directory, not standard input")
+            if options.get("svg") is not None or options.get("html") is not None:
+                raise click.UsageError("--follow prints findings as they come: --svg and --html need a finished trace")
+            if trace.exists() and not trace.is_dir():
+                raise click.UsageError(f"--follow tails a recording directory (replay.record); {str(trace)!r} is a file")
+            console = app.make_console(options.get("width"))
+            plain = not console.is_terminal or console.color_system is None
+
+            def emit(renderable: Any) -> None:
+                if as_json:
+                    return
+                with console.capture() as capture:
+                    console.print(renderable, crop=False)
+                text = capture.get()
+                if plain:
+                    text = "\n".join(line.rstrip() for line in text.split("\n"))
+                console.file.write(text)
+                console.file.flush()
+
+            tail = RecordingTail(trace, app.limits)
+            waiting = False
+            try:
+                while tail.refresh() is None:
+                    if not waiting:
+                        click.echo(f"waiting for a recording in {trace} (Ctrl-C to stop)", err=True)
+                        waiting = True
+                    time.sleep(poll_every)
+            except KeyboardInterrupt:
+                return EXIT_USAGE
+            manifest = tail.manifest or {}
+            release = parse_release(distributed_version) or parse_release(str(manifest.get("distributed_version") or ""))
+            replayer = Replayer(release, None)  # steps tell where the cascade being fed starts
+            table = replayer.world.table.label if replayer.world.table is not None else "any release's table"
+            version = manifest.get("distributed_version") or "release unknown"
+            emit(Group(Unbroken((str(trace), "title")),
+                       Text(f"{FORMAT_NAME} · distributed {version} · checked against {table} · following: each finding "
+                            f"is printed once its cascade settles (Ctrl-C stops)", style="muted"), Text("")))  # fmt: skip
+            wanted = {parse_user_key(text) for text in keys}
+            findings: list[Finding] = []
+            shown_groups: set[int] = set()
+            printed = 0  # violations already explained (and printed, unless filtered out)
+
+            def publish(violations: list[Violation]) -> None:
+                steps = replayer.steps or []
+                by_index = {step.index: step for step in steps} if violations and steps else {}
+                for finding in explain(violations):
+                    if wanted and finding.key not in wanted and (finding.key is None or format_key(finding.key) not in keys):
+                        continue
+                    findings.append(finding)
+                    if as_json:
+                        click.echo(json.dumps(finding.to_json()))
+                        continue
+                    anchor = anchor_of(finding)
+                    group = by_index[anchor].group if anchor in by_index else None
+                    cascade: list[Step] = []
+                    if len(findings) <= 10 and group is not None and group not in shown_groups:
+                        shown_groups.add(group)
+                        cascade = [step for step in steps if step.group == group]
+                    emit(FindingView(finding, by_index, cascade))
+
+            def settled_until() -> int:
+                """Violations of cascades that ended: all but those at entries of the cascade being fed."""
+                steps = replayer.steps
+                if not steps:
+                    return len(replayer.violations)
+                group = replayer.group
+                first = len(steps)
+                while first and steps[first - 1].group == group:
+                    first -= 1
+                start = steps[first].index if first < len(steps) else replayer.count
+                ready = printed
+                for violation in replayer.violations[printed:]:
+                    if violation.event is not None and violation.event >= start:
+                        break
+                    ready += 1
+                return ready
+
+            interrupted = False
+            quiet_since: float | None = None
+            try:
+                while not tail.done:
+                    batch = tail.poll()
+                    if batch:
+                        replayer.feed_all(batch)
+                        quiet_since = None
+                    elif quiet_since is None:
+                        quiet_since = time.monotonic()
+                    quiet = quiet_since is not None and time.monotonic() - quiet_since >= quiet_after
+                    if quiet and replayer.open_detour is None:
+                        # The recorder writes only between handlers, and a handler runs its cascade to
+                        # the end: a quiet recording holds whole cascades. What is still pending can
+                        # only be a pop that logs nothing, or one whose transition raised: the cascade
+                        # is over, and its state rules count now, as when the next stimulus starts.
+                        if replayer.mirror.pending or replayer.suspects:
+                            replayer._close_group()
+                        ready = len(replayer.violations)
+                    else:
+                        ready = settled_until()
+                    if ready > printed:
+                        violations = replayer.violations[printed:ready]
+                        printed = ready
+                        publish(violations)
+                    if replayer.steps is not None and len(replayer.steps) > 400_000:
+                        del replayer.steps[:200_000]  # a long follow keeps the newest steps for cascades
+                    if not batch and not tail.done:
+                        time.sleep(poll_every)
+            except KeyboardInterrupt:
+                interrupted = True
+            finally:
+                tail.close()
+            replayer.finish()
+            counter = tail.metadata().transition_counter if tail.done else None
+            replayer.check_dump(counter)
+            publish(replayer.violations[printed:])
+            errors = sum(1 for finding in findings if finding.severity == "error")
+            warnings = sum(1 for finding in findings if finding.severity == "warning")
+            ending = "stopped (Ctrl-C)" if interrupted else "the recording closed"
+            if as_json:
+                click.echo(json.dumps({"source": {"path": str(trace), "format": FORMAT_NAME, "distributed_version":
+                                                  manifest.get("distributed_version"), "events": replayer.count},
+                                       "summary": {"errors": errors, "warnings": warnings}}))  # fmt: skip
+                return EXIT_FINDINGS if errors else EXIT_CLEAN
+            lines: list[Any] = [Text(f"{ending} after {replayer.count} entries", style="muted")]
+            lines.extend(Text(f"note: {note}", style="muted") for note in tail.all_notes())
+            if findings:
+                lines.append(Text(f"✗ {errors} error(s), {warnings} warning(s)",
+                                  style="severity.error" if errors else "severity.warning"))  # fmt: skip
+            else:
+                machine = replayer.result()
+                result = ReplayResult(metadata=tail.metadata(), notes=(), release=release, table=table, events=machine.events,
+                                      steps=(), findings=(), final_states=machine.final_states,
+                                      complete_log=machine.complete_log, graph_source=machine.graph_source)  # fmt: skip
+                verdict, *caveats = clean_summary(result)
+                lines.append(Text(verdict, style="ok"))
+                lines.extend(Text(f"  {caveat}", style="muted") for caveat in caveats)
+            emit(Group(*lines))
+            return EXIT_FINDINGS if errors else EXIT_CLEAN
+
+        context.exit(follow_recording())
     loaded = read_input(app, trace)
     result = replay_trace(loaded, distributed_version, keep_steps=not as_json)
     if keys:

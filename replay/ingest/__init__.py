@@ -11,6 +11,7 @@ Formats (the ``format`` names shown by ``replay info``):
 ``dump-yaml``          ``Client.dump_cluster_state`` ``.yaml`` (safe loading only)
 ``story-text``         a story pasted from a terminal or CI log
 ``replay-*``           replay's own normalised export (``replay convert``)
+``recording``          a directory written by :mod:`replay.record` (segments in order, streamed)
 =====================  ==========================================================
 """
 
@@ -51,6 +52,10 @@ def detect_format(path: Path, limits: Limits = DEFAULT_LIMITS) -> str:
     if not path.exists():
         raise UnreadableInputError(str(path), "no such file")
     if path.is_dir():
+        from replay.ingest.recording import is_recording
+
+        if is_recording(path):
+            return "recording"
         raise UnreadableInputError(str(path), "is a directory, not a trace file")
     head, compressed = read_head(path, limits)
     if not head:
@@ -162,6 +167,10 @@ def open_trace_counting_workers(path: Path | str, limits: Limits = DEFAULT_LIMIT
 def _open(path: Path, limits: Limits, workers: WorkerMode) -> _Read:
     kind = detect_format(path, limits)
     name = str(path)
+    if kind == "recording":
+        from replay.ingest.recording import open_recording
+
+        return open_recording(path, limits), WorkerRecordCounts() if workers == "count" else None
     if kind == "msgpack":
         return _read_msgpack(path, limits, workers)
     if kind == "yaml":
