@@ -94,6 +94,8 @@ class Replayer:
         self.steps: list[Step] | None = [] if keep_steps else None
         self.detail = keep_steps
         self.group = -1
+        #: the index of the first entry of the cascade being fed
+        self.group_start = 0
         self.stimulus: str | None = None
         self.count = 0
         #: every key's first entry so far started from released: the log is complete
@@ -146,6 +148,7 @@ class Replayer:
                         self._close_group()
                     group = self.group = group + 1
                     stimulus = self.stimulus = stimulus_id
+                    self.group_start = index
                 silent: list[Recommendation] | None = None
                 cause = None
                 if pending:
@@ -189,6 +192,27 @@ class Replayer:
             self._abandon_detour(inner, at_end=True)
         self._close_group(at_end=True)
         self.violations.extend(check_deadlocks(self.world))
+
+    def settle(self) -> bool:
+        """End the cascade being fed now, for a caller that knows it is over (a live recording
+        gone quiet: the recorder writes only between handlers, and a handler runs its cascade
+        to the end). False, and nothing done, while a detour is half done: its second half may
+        still come."""
+        if self.open_detour is not None:
+            return False
+        if self.mirror.pending or self.suspects:
+            self._close_group()
+        return True
+
+    def settled(self, start: int = 0) -> int:
+        """How far ``violations`` (from ``start``) can no longer change: up to the first one at an
+        entry of the cascade being fed, which later entries of that cascade may still settle."""
+        ready = start
+        for violation in self.violations[start:]:
+            if violation.event is not None and violation.event >= self.group_start:
+                break
+            ready += 1
+        return ready
 
     def check_dump(self, transition_counter: int | None, workers: Iterable[str] = ()) -> None:
         """Compare a dump's own task table and counter with the replay."""
