@@ -13,7 +13,7 @@ import shutil
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 
@@ -40,6 +40,10 @@ from replay.ingest.native import write_trace
 from replay.machine import RULES, TABLES, Rule
 from replay.machine.rules import releases_text
 from replay.provenance import ReplayResult, replay_trace
+
+if TYPE_CHECKING:
+    from replay.events import Trace
+    from replay.worker.findings import WorkerFinding
 from replay.summary import summarise
 
 
@@ -163,6 +167,9 @@ def result_json(result: ReplayResult) -> dict[str, Any]:
 @click.argument("trace", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as one JSON document (see the README).")
 @click.option("--key", "keys", multiple=True, help="Only findings about this key (repeatable).")
+@click.option("--workers", "with_workers", is_flag=True,
+              help="Also check each worker of a dump: the model replay of its log, and the scheduler's view "
+                   "against it (replay reconcile); reads the workers' logs, which costs time on a large dump.")
 @click.option("--follow", is_flag=True,
               help="TRACE is a live recording (replay.record): print each finding as soon as its cascade "
                    "settles; Ctrl-C stops with the summary (with --json: one finding a line, then the summary).")
@@ -170,8 +177,8 @@ def result_json(result: ReplayResult) -> dict[str, Any]:
 @common_options
 @view_options
 @click.pass_context
-def run(context: click.Context, /, trace: Path, as_json: bool, keys: tuple[str, ...], follow: bool,
-        distributed_version: str | None, **options: Any) -> None:  # fmt: skip
+def run(context: click.Context, /, trace: Path, as_json: bool, keys: tuple[str, ...], with_workers: bool,
+        follow: bool, distributed_version: str | None, **options: Any) -> None:  # fmt: skip
     """Replay TRACE and report every invalid state with the recommendation that caused it.
 
     TRACE is a cluster dump, a bare transition log, a story (also pasted from a CI log),
@@ -183,6 +190,7 @@ def run(context: click.Context, /, trace: Path, as_json: bool, keys: tuple[str, 
       replay run transition_log.msgpack --distributed-version 2024.2.1 --json
       replay run dump.yaml --key "('x', 0)"
       replay run recording/ --follow
+      replay run dump.msgpack.gz --workers
     """
     app = app_of(context, options)
     if follow:
@@ -190,19 +198,46 @@ def run(context: click.Context, /, trace: Path, as_json: bool, keys: tuple[str, 
 
         context.exit(follow_recording(app, trace, as_json=as_json, keys=keys, distributed_version=distributed_version,
                                       options=options))  # fmt: skip
-    loaded = read_input(app, trace)
-    result = replay_trace(loaded, distributed_version, keep_steps=not as_json)
+    loaded = read_input(app, trace, worker_logs=with_workers)
+    result = replay_trace(loaded, distributed_version, keep_steps=not as_json or with_workers)
+    worker_findings = machine_findings(loaded, result) if with_workers else None
     if keys:
         known = set(result.final_states) | {f.key for f in result.findings if f.key is not None}
         wanted = {resolve_key(text, known) for text in keys}
         result = result.only(f for f in result.findings if f.key in wanted)
+        if worker_findings is not None:
+            worker_findings = [f for f in worker_findings if f.key in wanted]
     if as_json:
-        click.echo(json.dumps(result_json(result)))
+        document = result_json(result)
+        if worker_findings is not None:
+            document["workers"] = [finding.to_json() for finding in worker_findings]
+            document["summary"]["errors"] += sum(1 for f in worker_findings if f.severity == "error")
+            document["summary"]["warnings"] += sum(1 for f in worker_findings if f.severity == "warning")
+        click.echo(json.dumps(document))
     else:
-        from replay.render.report import RunReport
+        from rich.console import Group
 
-        show(app, RunReport(result), options, f"replay run {trace}")
-    context.exit(EXIT_FINDINGS if result.errors else EXIT_CLEAN)
+        from replay.render.report import RunReport
+        from replay.render.worker import MachineFindingsView
+
+        report: Any = RunReport(result)
+        if worker_findings is not None:
+            names = {dump.address: dump.name for dump in loaded.workers}
+            report = Group(report, MachineFindingsView(worker_findings, names))
+        show(app, report, options, f"replay run {trace}")
+    worker_errors = any(f.severity == "error" for f in worker_findings or ())
+    context.exit(EXIT_FINDINGS if result.errors or worker_errors else EXIT_CLEAN)
+
+
+def machine_findings(trace: Trace, result: ReplayResult) -> list[WorkerFinding]:
+    """``run --workers``: each worker's model replay, and for a dump its reconciliation with the scheduler."""
+    from replay.worker.model import model_findings
+    from replay.worker.reconcile import reconcile
+
+    findings = model_findings(trace)
+    if trace.graph is not None and trace.graph.source == "dump" and trace.metadata.format.startswith("dump-"):
+        findings.extend(reconcile(trace, result).findings)
+    return findings
 
 
 @cli.command(epilog=EXIT_CODES_HELP)

@@ -250,3 +250,27 @@ def test_a_long_path_is_never_broken(tmp_path: Path) -> None:
     assert out.splitlines()[0] == str(path)
     out = invoke("diff", str(path), str(path), "--width", "40")[1]
     assert f"A {path}" in out.splitlines()
+
+
+# -- the workers of a dump in run ------------------------------------------------------------
+
+
+def test_run_with_workers_adds_each_machine_and_validates() -> None:
+    from jsonschema import Draft202012Validator
+
+    dump = str(TRACES / "2022.6.1/wbug-6673/dump.msgpack.gz")
+    code, out, _ = invoke("run", dump, "--workers", "--json")
+    document = json.loads(out)
+    schema = json.loads((ROOT / "docs/schema/run.schema.json").read_text())
+    assert list(Draft202012Validator(schema).iter_errors(document)) == []
+    assert code == 1 and document["findings"] == []  # the scheduler's log is clean; the worker is not
+    assert [(f["rule"], f["machine"], f["stimulus_index"], f["key"]) for f in document["workers"]] == [
+        ("worker-counter-ahead", "tcp://127.0.0.1:34667", 4, "x"),
+        ("processing-will-not-report", "tcp://127.0.0.1:34667", 4, "x"),
+    ]
+    assert document["summary"] == {"errors": 2, "warnings": 0}
+    text = invoke("run", dump, "--workers")[1]
+    assert "✗ workers: 2 error(s), 0 warning(s)" in text and "tcp://127.0.0.1:34667 (a)" in text
+    clean_code, clean, _ = invoke("run", str(TRACES / "2022.7.0/wbug-6673/dump.msgpack.gz"), "--workers")
+    assert clean_code == 0 and "✓ workers: every worker's log and the scheduler's view of it agree" in clean
+    assert "workers" not in json.loads(invoke("run", dump, "--json")[1])

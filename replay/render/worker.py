@@ -6,7 +6,7 @@ entries that differ, ``<`` only recorded, ``>`` only re-executed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.padding import Padding
@@ -232,3 +232,31 @@ def verdict(result: WorkersResult) -> str:
         f"✓ no error or warning: {len(reexecuted)} worker(s) re-executed with validate on, nothing raised, every "
         "check held and every recorded log was reproduced"
     )
+
+
+class MachineFindingsView:
+    """The worker-side findings of ``replay run --workers``: a section per machine."""
+
+    def __init__(self, findings: Sequence[WorkerFinding], names: Mapping[str, str | None]) -> None:
+        self.findings = list(findings)
+        self.names = names
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        errors = sum(1 for finding in self.findings if finding.severity == "error")
+        warnings = sum(1 for finding in self.findings if finding.severity == "warning")
+        yield Text("")
+        if not self.findings:
+            yield Text("✓ workers: every worker's log and the scheduler's view of it agree", style="ok")
+            return
+        yield Text(f"✗ workers: {errors} error(s), {warnings} warning(s)",
+                   style="severity.error" if errors else "severity.warning")  # fmt: skip
+        by_machine: dict[str, list[WorkerFinding]] = {}
+        for finding in self.findings:
+            by_machine.setdefault(finding.machine, []).append(finding)
+        for machine, findings in by_machine.items():
+            name = self.names.get(machine)
+            yield Text("")
+            yield Text.assemble(Text(machine, style="title"), f" ({name})" if name else "")
+            for finding in findings:
+                yield Padding(finding_head(finding), (0, 0, 0, 2))
+                yield Padding(Text(finding.message), (0, 0, 0, 4))
