@@ -87,7 +87,7 @@ class _Appearances:
                 self.scan_text(text)
 
 
-def scan(entries: Sequence[SchedulerTransition]) -> _Appearances:
+def scan(entries: Iterable[SchedulerTransition]) -> _Appearances:
     """Addresses and key tokens of one side, in order of first appearance."""
     seen = _Appearances()
     stimuli: set[str | None] = set()
@@ -139,6 +139,17 @@ class Normaliser:
                 if rank < len(unmatched_a):
                     tokens_b[token] = unmatched_a[rank]
         return cls(names, {}), cls(names_b, tokens_b)
+
+    @classmethod
+    def single(cls, entries: Iterable[SchedulerTransition], keys: Iterable[Key] = ()) -> Normaliser:
+        """One run's names on its own (``replay scan``): addresses become ``<worker-N>`` and key
+        tokens ``<token-N>`` (per prefix), numbered in order of first appearance."""
+        seen = scan(entries)
+        for key in keys:
+            seen.scan_key(key)
+        addresses = {address: f"<worker-{number}>" for number, address in enumerate(seen.addresses)}
+        tokens = {token: f"<token-{number}>" for named in seen.tokens.values() for number, token in enumerate(named)}
+        return cls(addresses, tokens)
 
     def _stimulus(self, stimulus_id: str | None) -> str:
         """``task-finished-1795669430.36`` -> ``task-finished-*``; addresses renamed."""

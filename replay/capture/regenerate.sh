@@ -46,6 +46,7 @@ release_newest() {
     cap "$NEWEST" "$s" "$s"
   done
   cap "$NEWEST" benchmark-large benchmark-large
+  cap "$NEWEST" large-table large-table
 }
 
 release_old() {  # release_old RELEASE: stringified keys, Python 3.10

@@ -536,6 +536,41 @@ async def benchmark_large(ctx: Ctx) -> None:
     ctx.facts["transition_counter"] = getattr(ctx.s, "transition_counter", None)
 
 
+# --------------------------------------------------------------------------------------
+# 12. large-table
+
+
+@scenario(
+    "large-table",
+    ">= 150,000 transitions and >= 25,000 tasks still in the task table at dump time: a "
+    "reduction tree computed and released, then 20,800 maps, 5,200 sums of four and a "
+    "failing branch, all held",
+    default_skip=("story", "client_story", "dump_yaml"),
+    gzip_log=True,
+    timeout=1800.0,
+)
+async def large_table(ctx: Ctx) -> None:
+    c = ctx.c
+    for i in range(3):
+        await ctx.add_worker(nthreads=2, name=f"w{i}")
+    # 1: history: a reduction tree (tuple keys), computed and released
+    root = _tree(8000, "lt")
+    fut = c.compute(root)
+    ctx.facts["tree"] = await asyncio.wait_for(fut, 900)
+    await ctx.release([fut])
+    # 2: what is still in the task table when the dump is written: maps, sums of four of
+    # them, and a failing task with its dependents, every future held
+    n = 20800
+    maps = c.map(inc, range(n), key=[("lt-map", i) for i in range(n)])
+    sums = c.map(add, *[maps[k::4] for k in range(4)], key=[("lt-sum", j) for j in range(n // 4)])
+    bad = c.submit(boom, maps[0], key="lt-bad")
+    after_bad = c.map(add, [bad] * 20, range(20), key=[("lt-after-bad", i) for i in range(20)])
+    await ctx.settle([*maps, *sums, bad, *after_bad], 900)
+    ctx.hold(*maps, *sums, bad, *after_bad)
+    ctx.facts["tasks_in_table"] = len(ctx.s.tasks)
+    ctx.facts["transition_counter"] = getattr(ctx.s, "transition_counter", None)
+
+
 # The known-bug scenarios register themselves the same way, one module per bug.
 from .bugs import load_all  # noqa: E402  (needs ``scenario`` above)
 

@@ -181,10 +181,19 @@ def _worker_records(workers: Any) -> tuple[WorkerRecord, ...]:
 
 
 def task_graph(tasks: Any, path: str) -> TaskGraph | None:
-    """The graph of a dump's task table, from the ``<TaskState ...>`` reprs of each row."""
+    """The graph of a dump's task table, from the ``<TaskState ...>`` reprs of each row.
+
+    A dump names each task once per dependent and dependency, and each worker and client
+    once per task it holds or wants: every repr is read once (:class:`_Reprs`).
+    """
     if not isinstance(tasks, dict):
         return None
     rows: dict[Any, TaskRecord] = {}
+    reprs = _Reprs()
+    keys_of = reprs.keys
+    clients = reprs.clients
+    workers = reprs.workers
+    construct = TaskRecord.model_construct
     for raw_key, fields in tasks.items():
         if not isinstance(fields, dict):
             continue
@@ -193,17 +202,18 @@ def task_graph(tasks: Any, path: str) -> TaskGraph | None:
         except KeyError_ as error:
             raise UnreadableInputError(path, f"task table: {error}") from None
         state = fields.get("state")
+        processing_on = workers(fields, "processing_on")
         # checked here: built without validation (see TraceMetadata.checked)
-        rows[key] = TaskRecord.model_construct(
+        rows[key] = construct(
             key=key,
             state=state if isinstance(state, str) else "unknown",
-            dependencies=_referenced_keys(fields.get("dependencies")),
-            dependents=_referenced_keys(fields.get("dependents")),
-            who_wants=_names(fields, "who_wants", _CLIENT_REPR),
-            waiters=_referenced_keys(fields.get("waiters")) if "waiters" in fields else None,
-            waiting_on=_referenced_keys(fields.get("waiting_on")) if "waiting_on" in fields else None,
-            processing_on=next(iter(_names(fields, "processing_on", _WORKER_REPR) or ()), None),
-            who_has=_names(fields, "who_has", _WORKER_REPR),
+            dependencies=keys_of(fields.get("dependencies")),
+            dependents=keys_of(fields.get("dependents")),
+            who_wants=clients(fields, "who_wants"),
+            waiters=keys_of(fields.get("waiters")) if "waiters" in fields else None,
+            waiting_on=keys_of(fields.get("waiting_on")) if "waiting_on" in fields else None,
+            processing_on=processing_on[0] if processing_on else None,
+            who_has=workers(fields, "who_has"),
         )
     return TaskGraph.model_construct(source="dump", tasks=rows)
 
@@ -211,32 +221,78 @@ def task_graph(tasks: Any, path: str) -> TaskGraph | None:
 #: ``<Client 'Client-1180…'>`` and ``<WorkerState 'tcp://127.0.0.1:45895', name: …>``: the name or address
 _CLIENT_REPR = re.compile(r"^<Client '([^']*)'>$")
 _WORKER_REPR = re.compile(r"^<WorkerState '([^']*)'")
+#: The usual ``<TaskState 'x' memory>`` and ``<TaskState ('x', 0, 1) memory>``, read without the
+#: literal parser: a plain quoted name (no quote, backslash, or opening bracket that could spell
+#: a key itself) and int parts. Anything else goes to :func:`key_from_taskstate`, which gives
+#: these the same key.
+_SIMPLE_TASKSTATE = re.compile(
+    r"<(?:TaskState|Task) (?:'([^'\\(\[][^'\\]*)'|\('([^'\\(\[][^'\\]*)'((?:, -?(?:0|[1-9][0-9]*))+)\)) \S+>"
+)
 
 
-def _names(fields: dict[str, Any], name: str, pattern: re.Pattern[str]) -> tuple[str, ...] | None:
-    """Client names or worker addresses from a field of reprs (None when absent or not understood).
+class _Reprs:
+    """Keys, client names and worker addresses read from a dump's reprs, each text read once."""
 
-    A dump writes an empty set as null, a single object as its repr, a set as a list of them.
-    """
-    if name not in fields:
-        return None
-    value = fields[name]
-    texts = value if isinstance(value, list | tuple) else () if value is None else (value,)
-    names = []
-    for text in texts:
-        match = pattern.match(text) if isinstance(text, str) else None
-        if match is None:
-            return None  # a repr of another era: unknown rather than wrong
-        names.append(match.group(1))
-    return tuple(names)
+    def __init__(self) -> None:
+        self._keys: dict[str, Any] = {}
+        self._names: dict[tuple[str, str], str | None] = {}
+
+    def keys(self, reprs: Any) -> tuple[Any, ...]:
+        """The keys of a list of ``<TaskState ...>`` reprs (what is not one is left out)."""
+        if not isinstance(reprs, list | tuple):
+            return ()
+        known = self._keys
+        keys = []
+        for text in reprs:
+            try:
+                key = known[text]
+            except KeyError:
+                key = known[text] = self._key(text) if isinstance(text, str) else None
+            except TypeError:  # unhashable: not a repr
+                continue
+            if key is not None:
+                keys.append(key)
+        return tuple(keys)
+
+    @staticmethod
+    def _key(text: str) -> Any:
+        simple = _SIMPLE_TASKSTATE.fullmatch(text)
+        if simple is not None:
+            name, tuple_name, numbers = simple.groups()
+            if name is not None:
+                return name
+            return (tuple_name, *map(int, numbers.split(", ")[1:]))
+        parsed = key_from_taskstate(text)
+        return None if parsed is None else parsed[0]
+
+    def clients(self, fields: dict[str, Any], name: str) -> tuple[str, ...] | None:
+        return self._read(fields, name, _CLIENT_REPR)
+
+    def workers(self, fields: dict[str, Any], name: str) -> tuple[str, ...] | None:
+        return self._read(fields, name, _WORKER_REPR)
+
+    def _read(self, fields: dict[str, Any], name: str, pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+        """Client names or worker addresses from a field of reprs (None when absent or not understood).
+
+        A dump writes an empty set as null, a single object as its repr, a set as a list of them.
+        """
+        if name not in fields:
+            return None
+        value = fields[name]
+        texts = value if isinstance(value, list | tuple) else () if value is None else (value,)
+        known = self._names
+        names = []
+        for text in texts:
+            if not isinstance(text, str):
+                return None
+            found = known.get((pattern.pattern, text), _UNSEEN)
+            if found is _UNSEEN:
+                match = pattern.match(text)
+                found = known[(pattern.pattern, text)] = None if match is None else match.group(1)
+            if found is None:
+                return None  # a repr of another era: unknown rather than wrong
+            names.append(found)
+        return tuple(names)
 
 
-def _referenced_keys(reprs: Any) -> tuple[Any, ...]:
-    if not isinstance(reprs, list | tuple):
-        return ()
-    keys = []
-    for text in reprs:
-        parsed = key_from_taskstate(text) if isinstance(text, str) else None
-        if parsed is not None:
-            keys.append(parsed[0])
-    return tuple(keys)
+_UNSEEN: Any = object()
