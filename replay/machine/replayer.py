@@ -126,6 +126,7 @@ class Replayer:
         push = self.mirror.push
         preconditions = self.preconditions
         enter = self._enter
+        triggering = STATE_TRIGGERS
         steps = self.steps
         detail = self.detail
         stimulus = self.stimulus
@@ -161,7 +162,8 @@ class Replayer:
                             silent = []
                         cause = pop_cause(key, silent)
                 requested = None if cause is None else cause.state
-                legal = (start, finish) in legal_pairs
+                pair = (start, finish)
+                legal = pair in legal_pairs
                 if (
                     not legal
                     or states.get(key, start) != start
@@ -176,12 +178,17 @@ class Replayer:
                 if not legal:
                     self._report(log.check_legal(world, step, start, finish, requested))
                 if own:
-                    push(step, own.items(), index, relations=RELATIONS.get((start, finish)))
-                checks = preconditions.get((start, finish), _NO_PRECONDITIONS)
-                if checks or (finish == "memory" and own):
-                    self._at_transition(step, start, finish, own, checks)
+                    push(step, own.items(), index, relations=RELATIONS.get(pair))
+                checks = preconditions.get(pair)
+                if checks is not None:
+                    self._at_transition(step, start, finish, checks)
+                if finish == "memory" and own and own.get(key) == "released":  # rare: a result nobody wants
+                    self._report(transitions.check_unwanted_run(world, step, own))
                 last_step[key] = step
-                enter(step, start, finish)
+                if pair in triggering or finish == "forgotten":
+                    enter(step, start, finish)
+                else:  # what _enter does when no rule can be broken: the usual case, inline
+                    states[key] = finish
         finally:
             self.count = count
 
@@ -272,16 +279,14 @@ class Replayer:
         return False
 
     def _at_transition(
-        self, step: Step, start: str, finish: str, own: Mapping[Key, str], checks: tuple[transitions.Precondition, ...]
+        self, step: Step, start: str, finish: str, checks: tuple[transitions.Precondition, ...]
     ) -> None:
-        """The rules checked at one transition, before the key's new state is entered."""
+        """The preconditions of one transition, checked before the key's new state is entered."""
         world = self.world
         for precondition, dependency, state in transitions.check_preconditions(world, checks, step.key, start, finish):
             self.violations.append(
                 transitions.precondition_violation(world, step, start, finish, precondition, dependency, state)
             )
-        if finish == "memory" and start == "processing":
-            self._report(transitions.check_unwanted_run(world, step, own))
 
     def _is_second_half(self, inner: Step, transition: SchedulerTransition) -> bool:
         if transition.key != inner.key or transition.start != "released":
@@ -315,9 +320,9 @@ class Replayer:
         world.graph.infer(inner.index, key, inner.transition.start, "released", inner_recommendations.items(), world.states)
         self.mirror.push(inner, first_half, inner.index, into=step)
         self.mirror.push(step, second_half, index, relations=RELATIONS.get(("released", transition.finish)))
-        checks = self.preconditions.get(("released", transition.finish), _NO_PRECONDITIONS)
-        if checks:
-            self._at_transition(step, "released", transition.finish, merged, checks)
+        checks = self.preconditions.get(("released", transition.finish))
+        if checks is not None:
+            self._at_transition(step, "released", transition.finish, checks)
         self._enter(step, "released", transition.finish)
 
     def _abandon_detour(self, inner: Step, *, at_end: bool = False) -> None:

@@ -190,7 +190,7 @@ def hypothetical_violations(
 def check_unwanted_run(world: World, step: Step, own: Mapping[Key, str]) -> Violation | None:
     """A task that finished into memory and recommended itself released was run for nobody."""
     key = step.key
-    if own.get(key) != "released":
+    if own.get(key) != "released" or step.transition.start != "processing":
         return None
     started = world.last_step.get(key)
     if started is None or started.transition.finish != "processing":

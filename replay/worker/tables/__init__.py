@@ -25,9 +25,7 @@ How a logged transition reads, by release (facts of ``_transition``, not of the 
 
 from __future__ import annotations
 
-import re
-
-from replay.machine.tables import TransitionTable
+from replay.machine.tables import TransitionTable, build_tables, table_of
 from replay.releases import Release
 from replay.worker.tables import (
     r2021_10_0,
@@ -59,28 +57,10 @@ DEFAULT_CONFIGURED_LOG_LENGTH = 1000
 OLD_LOG_LENGTH = 100_000
 
 
-def _notes(docstring: str) -> str:
-    """A module docstring's first line without its release range or RST markup."""
-    line = docstring.strip().splitlines()[0] if docstring.strip() else ""
-    if line[:1].isdigit() and ": " in line:
-        line = line.split(": ", 1)[1]  # the range is the table's label already
-    return re.sub(r"``(.*?)``", r"\1", line)
-
-
-def _build() -> tuple[TransitionTable, ...]:
-    modules = (
-        r2021_10_0, r2022_02_0, r2022_04_1, r2022_05_1, r2022_06_0, r2022_07_0, r2022_07_1, r2022_08_1,
-        r2022_09_0, r2023_01_1,
-    )  # fmt: skip
-    tables = []
-    for position, module in enumerate(modules):
-        until = modules[position + 1].SINCE if position + 1 < len(modules) else None
-        notes = _notes(module.__doc__ or "")
-        tables.append(TransitionTable(module.SINCE, until, frozenset(module.PAIRS), notes))
-    return tuple(tables)
-
-
-TABLES = _build()
+TABLES = build_tables((
+    r2021_10_0, r2022_02_0, r2022_04_1, r2022_05_1, r2022_06_0, r2022_07_0, r2022_07_1, r2022_08_1,
+    r2022_09_0, r2023_01_1,
+))  # fmt: skip
 NEWEST = TABLES[-1]
 #: Every pair of any release: what a log of an unknown release is checked against.
 ANY_RELEASE_PAIRS: frozenset[Pair] = frozenset().union(*(table.pairs for table in TABLES))
@@ -92,11 +72,7 @@ def table_for(release: Release | None) -> TransitionTable | None:
     """The table of ``release``; None for an unknown release or one before :data:`MODELLED_SINCE`."""
     if release is None or release < MODELLED_SINCE:
         return None
-    chosen = TABLES[0]
-    for table in TABLES:
-        if release >= table.since:
-            chosen = table
-    return chosen
+    return table_of(TABLES, release)
 
 
 def log_length_of(release: Release | None, configured: int | None) -> int | None:
