@@ -112,6 +112,22 @@ def distributed_version() -> str:
     return str(distributed.__version__)
 
 
+def worker_state(worker: Any) -> Any:
+    """The worker's state machine: ``Worker.state`` since 2022.6, the worker itself before."""
+    return getattr(worker, "state", worker)
+
+
+def worker_task(worker: Any, key: str) -> Any:
+    """The worker's task record for ``key``, or None."""
+    return worker_state(worker).tasks.get(key)
+
+
+def worker_task_state(worker: Any, key: str) -> str | None:
+    """The state of ``key`` on the worker, or None when the worker does not know it."""
+    task = worker_task(worker, key)
+    return None if task is None else str(task.state)
+
+
 def config_has(key: str) -> bool:
     import dask
 

@@ -31,9 +31,8 @@ Worker and scheduler validation on, as in dask's tests. At the end the scenario 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-from replay.capture.harness import Ctx, gate
+from replay.capture.harness import Ctx, gate, worker_state, worker_task_state
 from replay.capture.scenarios import scenario
 
 GATE = "wbug-6676"
@@ -48,13 +47,6 @@ def gated_inc(x: int, name: str) -> int:
     return x + 1
 
 
-def _ws(w: Any) -> Any:
-    return getattr(w, "state", w)
-
-
-def _tstate(w: Any, key: str) -> str | None:
-    ts = _ws(w).tasks.get(key)
-    return None if ts is None else ts.state
 
 
 @scenario(
@@ -89,20 +81,20 @@ async def worker_resources_dependencies_6676(ctx: Ctx) -> None:
     if not await ctx.wait_gate(g):
         ctx.facts["setup_ok"] = False
         return
-    ctx.facts["setup_ok"] = _tstate(a, "y") == "executing" and _tstate(b, "y") is None
-    ctx.facts["available_resources_while_y_runs"] = dict(_ws(a).available_resources)
-    ctx.facts["total_resources"] = dict(_ws(a).total_resources)
+    ctx.facts["setup_ok"] = worker_task_state(a, "y") == "executing" and worker_task_state(b, "y") is None
+    ctx.facts["available_resources_while_y_runs"] = dict(worker_state(a).available_resources)
+    ctx.facts["total_resources"] = dict(worker_state(a).total_resources)
 
     g.open()
     try:
         ctx.facts["y_result"] = await asyncio.wait_for(y, 10)
     except Exception as e:
         ctx.facts["y_result"] = f"{type(e).__name__}: {e}"
-    await ctx.wait_until(lambda: _tstate(a, "y") == "memory", 10, "y in memory on a")
-    ctx.facts["available_resources_after_y"] = dict(_ws(a).available_resources)
+    await ctx.wait_until(lambda: worker_task_state(a, "y") == "memory", 10, "y in memory on a")
+    ctx.facts["available_resources_after_y"] = dict(worker_state(a).available_resources)
 
     try:
-        _ws(a).validate_state()
+        worker_state(a).validate_state()
         ctx.facts["validate_state_a"] = "ok"
     except Exception as e:
         ctx.facts["validate_state_a"] = f"{type(e).__name__}: {str(e)[:300]}"

@@ -43,7 +43,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from replay.capture.harness import Ctx, gate
+from replay.capture.harness import Ctx, gate, worker_state, worker_task, worker_task_state
 from replay.capture.scenarios import scenario
 
 GATE = "wbug-6673"
@@ -62,17 +62,7 @@ def inc(x: int) -> int:
     return x + 1
 
 
-def _ws(w: Any) -> Any:
-    return getattr(w, "state", w)
 
-
-def _task(w: Any, key: str) -> Any:
-    return _ws(w).tasks.get(key)
-
-
-def _tstate(w: Any, key: str) -> str | None:
-    ts = _task(w, key)
-    return None if ts is None else ts.state
 
 
 def _previous(ts: Any) -> Any:
@@ -126,28 +116,28 @@ async def worker_resume_long_running_6673(ctx: Ctx) -> None:
     if not await ctx.wait_gate(g):
         ctx.facts["setup_ok"] = False
         return
-    if not await ctx.wait_until(lambda: _tstate(a, "x") == "long-running", 10, "x long-running"):
+    if not await ctx.wait_until(lambda: worker_task_state(a, "x") == "long-running", 10, "x long-running"):
         ctx.facts["setup_ok"] = False
         return
 
     # the client releases x: free-keys -> x long-running -> cancelled on the worker
     x.release()
     del x
-    if not await ctx.wait_until(lambda: _tstate(a, "x") == "cancelled", 10, "x cancelled on a"):
+    if not await ctx.wait_until(lambda: worker_task_state(a, "x") == "cancelled", 10, "x cancelled on a"):
         ctx.facts["setup_ok"] = False
         return
     ctx.facts["setup_ok"] = True
-    ts = _task(a, "x")
+    ts = worker_task(a, "x")
     ctx.facts["after_release"] = {"state": ts.state, "previous": _previous(ts)}
 
     raised: list[str] = []
     with guarded_handle_stimulus(a, raised):
         x2 = c.submit(inc, 1, key="x")
         ctx.hold(x2)
-        n0 = len(_ws(a).stimulus_log)
-        ok = await ctx.wait_until(lambda: len(_ws(a).stimulus_log) > n0, 10, "compute-task x handled on a")
+        n0 = len(worker_state(a).stimulus_log)
+        ok = await ctx.wait_until(lambda: len(worker_state(a).stimulus_log) > n0, 10, "compute-task x handled on a")
     ctx.facts["raised"] = raised
-    ts = _task(a, "x")
+    ts = worker_task(a, "x")
     ctx.facts["after_resubmit"] = {
         "state": None if ts is None else ts.state,
         "previous": None if ts is None else _previous(ts),
@@ -164,4 +154,4 @@ async def worker_resume_long_running_6673(ctx: Ctx) -> None:
         ctx.facts["x_result"] = await asyncio.wait_for(x2, 10)
     except Exception as e:
         ctx.facts["x_result"] = f"{type(e).__name__}: {e}"
-    await ctx.wait_until(lambda: _tstate(a, "x") == "memory", 10, "x in memory on a")
+    await ctx.wait_until(lambda: worker_task_state(a, "x") == "memory", 10, "x in memory on a")

@@ -37,9 +37,8 @@ does not check resources in these releases). At the end the scenario runs
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-from replay.capture.harness import Ctx, gate
+from replay.capture.harness import Ctx, gate, worker_state, worker_task, worker_task_state
 from replay.capture.scenarios import scenario
 
 GATE = "wbug-6914"
@@ -54,17 +53,7 @@ def inc(x: int) -> int:
     return x + 1
 
 
-def _ws(w: Any) -> Any:
-    return getattr(w, "state", w)
 
-
-def _task(w: Any, key: str) -> Any:
-    return _ws(w).tasks.get(key)
-
-
-def _tstate(w: Any, key: str) -> str | None:
-    ts = _task(w, key)
-    return None if ts is None else ts.state
 
 
 @scenario(
@@ -87,12 +76,12 @@ async def worker_resumed_resources_6914(ctx: Ctx) -> None:
     if not await ctx.wait_gate(g):
         ctx.facts["setup_ok"] = False
         return
-    ctx.facts["available_while_x_runs"] = dict(_ws(a).available_resources)
+    ctx.facts["available_while_x_runs"] = dict(worker_state(a).available_resources)
 
     # the client releases x: free-keys -> x executing -> cancelled on the worker
     x.release()
     del x
-    if not await ctx.wait_until(lambda: _tstate(a, "x") == "cancelled", 10, "x cancelled on a"):
+    if not await ctx.wait_until(lambda: worker_task_state(a, "x") == "cancelled", 10, "x cancelled on a"):
         ctx.facts["setup_ok"] = False
         return
     ctx.facts["setup_ok"] = True
@@ -100,13 +89,13 @@ async def worker_resumed_resources_6914(ctx: Ctx) -> None:
     # ... and submits it again under the same key, with a different resource restriction
     x2 = c.submit(inc, 1, key="x", resources={"R": 0.4})
     ctx.hold(x2)
-    if not await ctx.wait_until(lambda: _tstate(a, "x") not in (None, "cancelled"), 10, "x resumed on a"):
+    if not await ctx.wait_until(lambda: worker_task_state(a, "x") not in (None, "cancelled"), 10, "x resumed on a"):
         return
-    ts = _task(a, "x")
+    ts = worker_task(a, "x")
     ctx.facts["after_resubmit"] = {
         "state": ts.state,
         "resource_restrictions": dict(ts.resource_restrictions),
-        "available_resources": dict(_ws(a).available_resources),
+        "available_resources": dict(worker_state(a).available_resources),
     }
 
     g.open()
@@ -114,8 +103,8 @@ async def worker_resumed_resources_6914(ctx: Ctx) -> None:
         ctx.facts["x_result"] = await asyncio.wait_for(x2, 10)
     except Exception as e:
         ctx.facts["x_result"] = f"{type(e).__name__}: {e}"
-    await ctx.wait_until(lambda: _tstate(a, "x") == "memory", 10, "x in memory on a")
-    ctx.facts["available_after_x"] = dict(_ws(a).available_resources)
+    await ctx.wait_until(lambda: worker_task_state(a, "x") == "memory", 10, "x in memory on a")
+    ctx.facts["available_after_x"] = dict(worker_state(a).available_resources)
 
     # the consequence: a task needing all of R
     z = c.submit(inc, 10, key="z", resources={"R": 1})
@@ -128,10 +117,10 @@ async def worker_resumed_resources_6914(ctx: Ctx) -> None:
         ctx.note("wbug-6914: z did not complete within 5s: deadlock (capturing as is)")
     except Exception as e:
         ctx.facts["z_result"] = f"{type(e).__name__}: {e}"
-    ctx.facts["z_on_a"] = _tstate(a, "z")
-    ctx.facts["available_at_end"] = dict(_ws(a).available_resources)
+    ctx.facts["z_on_a"] = worker_task_state(a, "z")
+    ctx.facts["available_at_end"] = dict(worker_state(a).available_resources)
     try:
-        _ws(a).validate_state()
+        worker_state(a).validate_state()
         ctx.facts["validate_state_a"] = "ok"
     except Exception as e:
         ctx.facts["validate_state_a"] = f"{type(e).__name__}: {str(e)[:300]}"

@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from replay.capture.harness import Ctx, gate
+from replay.capture.harness import Ctx, gate, worker_state, worker_task, worker_task_state
 from replay.capture.scenarios import scenario
 
 GATE = "wbug-6916"
@@ -55,21 +55,11 @@ def inc(x: int) -> int:
     return x + 1
 
 
-def _ws(w: Any) -> Any:
-    return getattr(w, "state", w)
 
-
-def _task(w: Any, key: str) -> Any:
-    return _ws(w).tasks.get(key)
-
-
-def _tstate(w: Any, key: str) -> str | None:
-    ts = _task(w, key)
-    return None if ts is None else ts.state
 
 
 def _stimuli(w: Any, cls_name: str) -> list[Any]:
-    return [ev for ev in _ws(w).stimulus_log if type(ev).__name__ == cls_name]
+    return [ev for ev in worker_state(w).stimulus_log if type(ev).__name__ == cls_name]
 
 
 def _processing(ctx: Ctx, w: Any) -> dict[str, float]:
@@ -100,13 +90,13 @@ async def worker_secede_cancelled_6916(ctx: Ctx) -> None:
     if not await ctx.wait_gate(ga):
         ctx.facts["setup_ok"] = False
         return
-    ctx.facts["x_at_start"] = _tstate(a, "x")
+    ctx.facts["x_at_start"] = worker_task_state(a, "x")
     ctx.facts["scheduler_processing_at_start"] = _processing(ctx, a)
 
     # the client releases x: free-keys -> x executing -> cancelled on the worker
     x.release()
     del x
-    if not await ctx.wait_until(lambda: _tstate(a, "x") == "cancelled", 10, "x cancelled on a"):
+    if not await ctx.wait_until(lambda: worker_task_state(a, "x") == "cancelled", 10, "x cancelled on a"):
         ctx.facts["setup_ok"] = False
         return
     ctx.facts["setup_ok"] = True
@@ -118,24 +108,24 @@ async def worker_secede_cancelled_6916(ctx: Ctx) -> None:
         return
     if not await ctx.wait_until(lambda: bool(_stimuli(a, "SecedeEvent")), 10, "SecedeEvent handled"):
         return
-    ts = _task(a, "x")
+    ts = worker_task(a, "x")
     ctx.facts["after_secede"] = {
         "state": ts.state,
         "previous": getattr(ts, "previous", None),
-        "in_executing": ts in _ws(a).executing,
-        "in_long_running": ts in _ws(a).long_running,
+        "in_executing": ts in worker_state(a).executing,
+        "in_long_running": ts in worker_state(a).long_running,
     }
 
     # the client submits x again (another function, same key): compute-task x on a
     x2 = c.submit(inc, 1, key="x")
     ctx.hold(x2)
-    if not await ctx.wait_until(lambda: _tstate(a, "x") not in (None, "cancelled"), 10, "x resumed on a"):
+    if not await ctx.wait_until(lambda: worker_task_state(a, "x") not in (None, "cancelled"), 10, "x resumed on a"):
         return
-    ts = _task(a, "x")
+    ts = worker_task(a, "x")
     ctx.facts["after_resubmit"] = {
         "state": ts.state,
-        "in_executing": ts in _ws(a).executing,
-        "in_long_running": ts in _ws(a).long_running,
+        "in_executing": ts in worker_state(a).executing,
+        "in_long_running": ts in worker_state(a).long_running,
     }
     # the test: the scheduler receives a delayed long-running (x's occupancy drops to 0)
     got = await ctx.wait_until(lambda: _processing(ctx, a).get("x") == 0, 3, "scheduler told x is long-running")
@@ -147,7 +137,7 @@ async def worker_secede_cancelled_6916(ctx: Ctx) -> None:
         ctx.facts["x_result"] = await asyncio.wait_for(x2, 10)
     except Exception as e:
         ctx.facts["x_result"] = f"{type(e).__name__}: {e}"
-    await ctx.wait_until(lambda: _tstate(a, "x") == "memory", 10, "x in memory on a")
+    await ctx.wait_until(lambda: worker_task_state(a, "x") == "memory", 10, "x in memory on a")
     ctx.facts["scheduler_processing_at_end"] = _processing(ctx, a)
-    ctx.facts["worker_log_entries"] = len(_ws(a).log)
-    ctx.facts["worker_stimulus_log_entries"] = len(_ws(a).stimulus_log)
+    ctx.facts["worker_log_entries"] = len(worker_state(a).log)
+    ctx.facts["worker_stimulus_log_entries"] = len(worker_state(a).stimulus_log)
