@@ -6,6 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from replay.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACES = ROOT / "traces"
@@ -47,3 +50,16 @@ def check_golden(name: str, text: str) -> None:
         if os.environ.get("REPLAY_UPDATE_GOLDEN") != "1":
             pytest.fail(f"golden file {name} was missing and has been written; rerun")
     assert text == path.read_text(), f"output differs from tests/golden/{name} (REPLAY_UPDATE_GOLDEN=1 to accept)"
+
+
+def run_main(*args: str, env: dict[str, str | None] | None = None) -> tuple[int, str, str]:
+    """The real entry point (error mapping included): exit code, stdout, stderr."""
+    runner = CliRunner()
+    with runner.isolation(env=env) as (stdout, stderr, _):
+        try:
+            main(list(args))
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        else:  # pragma: no cover - main always exits
+            code = -1
+        return code, stdout.getvalue().decode(), stderr.getvalue().decode()

@@ -12,16 +12,14 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from rich.cells import cell_len
 
-from replay.cli import main
 from replay.events import Key
 from replay.ingest import open_trace
 from replay.machine import Replayer
 from replay.provenance import ReplayResult, replay_trace, trace_release
 from replay.render.theme import THEME
-from tests.conftest import ROOT, TRACES, check_golden
+from tests.conftest import ROOT, TRACES, check_golden, run_main
 
 pytest.importorskip("textual")
 
@@ -482,18 +480,6 @@ def test_golden_other_sizes() -> None:
 
 
 # -- the command -------------------------------------------------------------------------
-
-
-def run_main(*args: str, env: dict[str, str | None] | None = None) -> tuple[int, str, str]:
-    runner = CliRunner()
-    with runner.isolation(env=env) as (stdout, stderr, _):
-        try:
-            main(list(args))
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        else:  # pragma: no cover - main always exits
-            code = -1
-        return code, stdout.getvalue().decode(), stderr.getvalue().decode()
 
 
 def test_keys_and_screenshot_on_the_seed_show_the_cause_of_the_error(tmp_path: Path) -> None:

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-from replay.cli import App, cli, main
+from replay.cli import App, cli
 from replay.render.theme import THEME
-from tests.conftest import LARGE_RUNS, TRACES, check_golden
+from tests.conftest import LARGE_RUNS, TRACES, check_golden, run_main
 
 BUGGY = TRACES / "2024.2.1/seed/dump.msgpack.gz"
 FIXED = TRACES / "2024.3.0/seed/dump.msgpack.gz"
@@ -26,19 +26,6 @@ def invoke(*args: str, width: int = 100) -> tuple[int, str, str]:
     console = Console(width=width, no_color=True, force_terminal=False, theme=THEME, highlight=False)
     result = CliRunner().invoke(cli, list(args), obj=App(console=console), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
-
-
-def run_main(*args: str, env: dict[str, str | None] | None = None) -> tuple[int, str, str]:
-    """The real entry point (error mapping included): exit code, stdout, stderr."""
-    runner = CliRunner()
-    with runner.isolation(env=env) as (stdout, stderr, _):
-        try:
-            main(list(args))
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-        else:  # pragma: no cover - main always exits
-            code = -1
-        return code, stdout.getvalue().decode(), stderr.getvalue().decode()
 
 
 def golden(name: str, *args: str) -> str:
