@@ -21,7 +21,7 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import msgpack
 import pytest
@@ -296,6 +296,19 @@ def test_dask_setup_opens_once_and_only_on_a_scheduler(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------- run --follow
 
 
+def _line_of(stream: IO[str]) -> str:
+    """One line of a child's output, read byte by byte from its pipe: ``communicate`` reads the
+    pipe itself afterwards, so nothing may wait in the stream's buffer (a ``readline`` may take
+    more than one line there, which ``communicate`` would never see)."""
+    line = bytearray()
+    while not line.endswith(b"\n"):
+        byte = os.read(stream.fileno(), 1)
+        if not byte:
+            break
+        line += byte
+    return line.decode()
+
+
 def _follow(directory: Path, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "replay", "run", "--follow", str(directory), "--width", "100", *extra],
@@ -333,7 +346,7 @@ def test_follow_prints_each_finding_once_its_cascade_settles(tmp_path: Path, mon
     writer.start()
     try:
         assert follower.stdout is not None
-        first = follower.stdout.readline()
+        first = _line_of(follower.stdout)
         assert paused.is_set() and not resumed.is_set(), "the finding waited for the next stimulus"
         rest, _ = follower.communicate(timeout=60)
     finally:
@@ -354,7 +367,7 @@ def test_follow_stops_on_ctrl_c_with_the_summary(tmp_path: Path) -> None:
     recorded(directory, raw_entries(SEED_LOG), close=False)  # live: never closed
     follower = _follow(directory, "--distributed-version", "2024.2.1")
     assert follower.stdout is not None
-    lines = [follower.stdout.readline() for _ in range(3)]
+    lines = [_line_of(follower.stdout) for _ in range(3)]
     assert "following" in "".join(lines)
     time.sleep(1.5)
     follower.send_signal(signal.SIGINT)
