@@ -128,6 +128,23 @@ def worker_task_state(worker: Any, key: str) -> str | None:
     return None if task is None else str(task.state)
 
 
+def validate_worker(worker: Any) -> str:
+    """``"ok"`` when the worker's own ``validate_state()`` passes, else the error, short."""
+    try:
+        worker_state(worker).validate_state()
+    except Exception as e:
+        return f"{type(e).__name__}: {str(e)[:300]}"
+    return "ok"
+
+
+async def result_or_error(future: Any, timeout: float = 10) -> Any:
+    """The future's result, or its error as ``"Type: message"`` (a fact to record, not to raise)."""
+    try:
+        return await asyncio.wait_for(future, timeout)
+    except Exception as e:
+        return f"{type(e).__name__}: {e}"
+
+
 def config_has(key: str) -> bool:
     import dask
 
@@ -221,6 +238,17 @@ class Ctx:
     async def remove_worker(self, address: str, stimulus_id: str) -> Any:
         kw = accepted_kwargs(self.s.remove_worker, stimulus_id=stimulus_id)
         return await asyncio.wait_for(self.s.remove_worker(address=address, **kw), 60)
+
+    async def removed(self, address: str, stimulus_id: str) -> bool:
+        """Remove a worker under ``stimulus_id``; False, noted as the failed stimulus, when the
+        scheduler raised (as it does when a validate-mode assertion fires)."""
+        try:
+            await self.remove_worker(address, stimulus_id=stimulus_id)
+        except Exception as e:
+            self.note(f"{stimulus_id} raised {type(e).__name__}: {e!r:.300}")
+            self.facts["failed_stimulus"] = stimulus_id
+            return False
+        return True
 
     async def close_worker(self, w: Any, timeout: float = 30) -> None:
         try:

@@ -157,11 +157,7 @@ async def seed(ctx: Ctx) -> None:
     gf.close()  # the rerun of f blocks
 
     # remove_b1 while hb runs: hb errs, f is lost and must rerun (the client wants it)
-    try:
-        await ctx.remove_worker(b1.address, stimulus_id="remove_b1")
-    except Exception as e:
-        ctx.note(f"remove_b1 raised {type(e).__name__}: {e!r:.300}")
-        ctx.facts["failed_stimulus"] = "remove_b1"
+    if not await ctx.removed(b1.address, "remove_b1"):
         return
     ghb.open()
     await ctx.close_worker(b1)
@@ -171,13 +167,8 @@ async def seed(ctx: Ctx) -> None:
         ctx.note("seed: f did not start on b2")
         return
     # remove_b2 while f runs: f errs (allowed-failures 0)
-    try:
-        await ctx.remove_worker(b2.address, stimulus_id="remove_b2")
-    except Exception as e:
-        # leave every gate shut: no further stimulus until the artefacts are written
-        ctx.note(f"remove_b2 raised {type(e).__name__}: {e!r:.300}")
-        ctx.facts["failed_stimulus"] = "remove_b2"
-        return
+    if not await ctx.removed(b2.address, "remove_b2"):
+        return  # every gate stays shut: no further stimulus until the artefacts are written
     gf.open()
     await ctx.close_worker(b2)
 

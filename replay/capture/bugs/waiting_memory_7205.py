@@ -128,11 +128,7 @@ async def waiting_memory_7205(ctx: Ctx) -> None:
             ctx.facts["b"] = b.address
             if not setup_ok:
                 ctx.note("bug-7205: b's add-keys for x escaped before the freeze (no race)")
-            try:
-                await ctx.remove_worker(a.address, stimulus_id="remove_a")
-            except Exception as e:
-                ctx.note(f"remove_a raised {type(e).__name__}: {e!r:.300}")
-                ctx.facts["failed_stimulus"] = "remove_a"
+            if not await ctx.removed(a.address, "remove_a"):
                 return
             ctx.facts["after_remove_a"] = {"x": sx.state, "y": sy.state}
             gy.open()

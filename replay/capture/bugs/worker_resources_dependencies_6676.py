@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 
-from replay.capture.harness import Ctx, gate, worker_state, worker_task_state
+from replay.capture.harness import Ctx, gate, result_or_error, validate_worker, worker_state, worker_task_state
 from replay.capture.scenarios import scenario
 
 GATE = "wbug-6676"
@@ -86,15 +86,8 @@ async def worker_resources_dependencies_6676(ctx: Ctx) -> None:
     ctx.facts["total_resources"] = dict(worker_state(a).total_resources)
 
     g.open()
-    try:
-        ctx.facts["y_result"] = await asyncio.wait_for(y, 10)
-    except Exception as e:
-        ctx.facts["y_result"] = f"{type(e).__name__}: {e}"
+    ctx.facts["y_result"] = await result_or_error(y)
     await ctx.wait_until(lambda: worker_task_state(a, "y") == "memory", 10, "y in memory on a")
     ctx.facts["available_resources_after_y"] = dict(worker_state(a).available_resources)
 
-    try:
-        worker_state(a).validate_state()
-        ctx.facts["validate_state_a"] = "ok"
-    except Exception as e:
-        ctx.facts["validate_state_a"] = f"{type(e).__name__}: {str(e)[:300]}"
+    ctx.facts["validate_state_a"] = validate_worker(a)

@@ -38,12 +38,11 @@ Worker and scheduler validation on, as in dask's tests.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from replay.capture.harness import Ctx, gate, worker_state, worker_task, worker_task_state
+from replay.capture.harness import Ctx, gate, result_or_error, worker_state, worker_task, worker_task_state
 from replay.capture.scenarios import scenario
 
 GATE = "wbug-6673"
@@ -150,8 +149,5 @@ async def worker_resume_long_running_6673(ctx: Ctx) -> None:
         return
 
     g.open()
-    try:
-        ctx.facts["x_result"] = await asyncio.wait_for(x2, 10)
-    except Exception as e:
-        ctx.facts["x_result"] = f"{type(e).__name__}: {e}"
+    ctx.facts["x_result"] = await result_or_error(x2)
     await ctx.wait_until(lambda: worker_task_state(a, "x") == "memory", 10, "x in memory on a")

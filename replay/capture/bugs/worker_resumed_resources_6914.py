@@ -38,7 +38,15 @@ from __future__ import annotations
 
 import asyncio
 
-from replay.capture.harness import Ctx, gate, worker_state, worker_task, worker_task_state
+from replay.capture.harness import (
+    Ctx,
+    gate,
+    result_or_error,
+    validate_worker,
+    worker_state,
+    worker_task,
+    worker_task_state,
+)
 from replay.capture.scenarios import scenario
 
 GATE = "wbug-6914"
@@ -99,10 +107,7 @@ async def worker_resumed_resources_6914(ctx: Ctx) -> None:
     }
 
     g.open()
-    try:
-        ctx.facts["x_result"] = await asyncio.wait_for(x2, 10)
-    except Exception as e:
-        ctx.facts["x_result"] = f"{type(e).__name__}: {e}"
+    ctx.facts["x_result"] = await result_or_error(x2)
     await ctx.wait_until(lambda: worker_task_state(a, "x") == "memory", 10, "x in memory on a")
     ctx.facts["available_after_x"] = dict(worker_state(a).available_resources)
 
@@ -119,8 +124,4 @@ async def worker_resumed_resources_6914(ctx: Ctx) -> None:
         ctx.facts["z_result"] = f"{type(e).__name__}: {e}"
     ctx.facts["z_on_a"] = worker_task_state(a, "z")
     ctx.facts["available_at_end"] = dict(worker_state(a).available_resources)
-    try:
-        worker_state(a).validate_state()
-        ctx.facts["validate_state_a"] = "ok"
-    except Exception as e:
-        ctx.facts["validate_state_a"] = f"{type(e).__name__}: {str(e)[:300]}"
+    ctx.facts["validate_state_a"] = validate_worker(a)

@@ -32,10 +32,9 @@ Worker and scheduler validation on, as in the test. The worker stays alive for t
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from replay.capture.harness import Ctx, gate, worker_state, worker_task, worker_task_state
+from replay.capture.harness import Ctx, gate, result_or_error, worker_state, worker_task, worker_task_state
 from replay.capture.scenarios import scenario
 
 GATE = "wbug-6916"
@@ -133,10 +132,7 @@ async def worker_secede_cancelled_6916(ctx: Ctx) -> None:
     ctx.facts["scheduler_processing_after_resubmit"] = _processing(ctx, a)
 
     gb.open()
-    try:
-        ctx.facts["x_result"] = await asyncio.wait_for(x2, 10)
-    except Exception as e:
-        ctx.facts["x_result"] = f"{type(e).__name__}: {e}"
+    ctx.facts["x_result"] = await result_or_error(x2)
     await ctx.wait_until(lambda: worker_task_state(a, "x") == "memory", 10, "x in memory on a")
     ctx.facts["scheduler_processing_at_end"] = _processing(ctx, a)
     ctx.facts["worker_log_entries"] = len(worker_state(a).log)
