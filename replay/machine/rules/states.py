@@ -110,15 +110,23 @@ class DependencyErredOrForgotten(StateRule):
     def triggered_by(self, start: str, finish: str) -> bool:
         return finish in ACTIVE or finish == "erred"
 
+    @staticmethod
+    def bad_dependency(world: World, key: Key) -> tuple[Key, str] | None:
+        """The first dependency of ``key`` that is erred or forgotten, with its state."""
+        states = world.states
+        for dependency in world.graph.dependencies_of(key):
+            state = states.get(dependency)
+            if state in BAD_DEPENDENCY:
+                return dependency, state
+        return None
+
     def suspects(self, world: World, step: Step, start: str, finish: str) -> Iterator[Suspect]:
         states = world.states
         key = step.key
         if finish in ACTIVE:
-            for dependency in world.graph.dependencies_of(key):
-                dependency_state = states.get(dependency)
-                if dependency_state in BAD_DEPENDENCY:
-                    yield Suspect(self, key, dependency, step, key, dependency_state, finish)
-                    return
+            bad = self.bad_dependency(world, key)
+            if bad is not None:
+                yield Suspect(self, key, bad[0], step, key, bad[1], finish)
         else:  # the key erred: every dependent that still needs it
             for dependent in world.graph.dependents_of(key):
                 dependent_state = states.get(dependent)
@@ -145,18 +153,16 @@ def hypothetical_bad_dependency(
 ) -> Violation | None:
     """Whether applying ``key: state`` (a recommendation that raised) would have left ``key``
     needing an erred or forgotten dependency."""
-    if state not in ACTIVE:
+    bad = DependencyErredOrForgotten.bad_dependency(world, key) if state in ACTIVE else None
+    if bad is None:
         return None
-    for dependency in world.graph.dependencies_of(key):
-        dependency_state = world.states.get(dependency)
-        if dependency_state in BAD_DEPENDENCY:
-            return Violation(
-                DEPENDENCY_ERRED_OR_FORGOTTEN, key, None, stimulus_id,
-                f"applying {format_key(key)}: {state} would have put {format_key(key)} in {state} while its "
-                f"dependency {format_key(dependency)} is {dependency_state}",
-                recommendation=blamed,
-            )  # fmt: skip
-    return None
+    dependency, dependency_state = bad
+    return Violation(
+        DEPENDENCY_ERRED_OR_FORGOTTEN, key, None, stimulus_id,
+        f"applying {format_key(key)}: {state} would have put {format_key(key)} in {state} while its "
+        f"dependency {format_key(dependency)} is {dependency_state}",
+        recommendation=blamed,
+    )  # fmt: skip
 
 
 class DependencyNotInMemory(StateRule):
