@@ -152,6 +152,8 @@ class TaskRecord(_Record):
     processing_on: str | None = None
     #: the worker addresses that hold its result
     who_has: tuple[str, ...] | None = None
+    #: for an actor: the workers whose actors table holds it (None: not an actor, or not said)
+    actor_on: tuple[str, ...] | None = None
 
 
 class TaskGraph(_Record):

@@ -113,7 +113,10 @@ def python_literal(value: Any) -> str:
 
 
 #: The task table's fields a generated test states, in this order (the rest keep their defaults).
-_TABLE_FIELDS = ("state", "dependencies", "dependents", "who_wants", "waiters", "waiting_on", "processing_on", "who_has")
+_TABLE_FIELDS = ("state", "dependencies", "dependents", "who_wants", "waiters", "waiting_on", "processing_on", "who_has",
+                 "actor_on")  # fmt: skip
+#: Fields stated even when empty: an actor that runs on no worker is not "not an actor".
+_STATED_WHEN_EMPTY = frozenset({"state", "actor_on"})
 
 
 def _test_name(finding: Finding) -> str:
@@ -146,7 +149,7 @@ def slice_as_test(trace: Trace, finding: Finding, *, distributed_version: str | 
         for key, task in graph.tasks.items():
             values = {field: getattr(task, field) for field in _TABLE_FIELDS}
             stated = {field: value for field, value in values.items()
-                      if field == "state" or (value is not None and value != ())}  # fmt: skip
+                      if value is not None and (value != () or field in _STATED_WHEN_EMPTY)}  # fmt: skip
             lines.append(f"            {python_literal(key)}: {python_literal(stated)},")
         lines.append(f"        }}{source}),")
     if metadata.transition_counter is not None:

@@ -49,6 +49,8 @@ GAPS: dict[tuple[str, int], tuple[tuple[str, ...], str]] = {
     ("2026.8.0/bug-7354-retry", 0): (LOG_ONLY, "y's dependency on x2 is in no recommendation"),
     ("2026.8.0/bug-7354-retry", 1): (EVERY_FORM, "replay places a deadlock at the entry that left the key waiting"),
     ("2026.8.0/bug-7354-retry-validate", 0): (LOG_ONLY, "y's dependency on x2 is in no recommendation"),
+    ("2025.4.1/bug-9067", 0): (LOG_ONLY, "the worker's removal left no entry: only a dump says where the actor runs"),
+    ("2025.4.1/bug-9067-validate", 0): (LOG_ONLY, _SAME_AS_VALIDATE_OFF),
 }  # fmt: skip
 #: Bug traces whose log-only forms hold no evidence at all, and why (every other form reports an error).
 SILENT_LOGS = {
@@ -56,6 +58,8 @@ SILENT_LOGS = {
     "2022.11.1/bug-7348-validate": "the raise left no entry; only a dump's counter shows it",
     "2022.12.0/bug-7354-retry": "without y's dependency on x2, y waiting on the running x1 is normal",
     "2026.8.0/bug-7354-retry": "without y's dependency on x2, y waiting on the running x1 is normal",
+    "2025.4.1/bug-9067": "the worker's removal left no entry, and the log does not say which task is an actor",
+    "2025.4.1/bug-9067-validate": "the worker's removal left no entry, and the log does not say which task is an actor",
 }
 
 

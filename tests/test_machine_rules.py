@@ -238,6 +238,25 @@ def test_the_task_table_of_a_dump_is_checked_like_validate_task_state() -> None:
     ]
 
 
+
+def test_an_actor_must_run_on_exactly_one_of_its_holders() -> None:
+    held = {"who_wants": ("Client-1",), "waiters": ()}
+    table = table_of(
+        home={"state": "memory", "who_has": ("tcp://a", "tcp://b"), "actor_on": ("tcp://b",), **held},
+        lost={"state": "memory", "who_has": ("tcp://a",), "actor_on": (), **held},
+        twice={"state": "memory", "who_has": ("tcp://a", "tcp://b"), "actor_on": ("tcp://a", "tcp://b"), **held},
+        starting={"state": "processing", "processing_on": "tcp://a", "actor_on": ("tcp://a",), **held},
+        elsewhere={"state": "processing", "processing_on": "tcp://a", "actor_on": (), **held},
+        plain={"state": "memory", "who_has": ("tcp://a",), **held},
+    )  # fmt: skip
+    trace = trace_of(("plain", "processing", "memory", {}, "s1"), graph=table, workers=["tcp://a", "tcp://b"])
+    findings = [f for f in replay_trace(trace, "2025.4.1").findings if f.rule == "actor-lost"]
+    assert [(f.key, f.message) for f in findings] == [
+        ("lost", "lost is an actor in memory, held by tcp://a; its actor runs on no worker"),
+        ("twice", "twice is an actor in memory, held by tcp://a, tcp://b; its actor runs on tcp://a, tcp://b"),
+        ("elsewhere", "elsewhere is an actor processing on tcp://a, whose actors do not list it"),
+    ]
+
 def test_graph_is_inferred_from_recommendations() -> None:
     trace = trace_of(
         ("b", "released", "waiting", {}, "s0"),

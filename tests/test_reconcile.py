@@ -62,6 +62,13 @@ EXPECTED: dict[str, list[tuple[Any, ...]]] = {
     "2025.4.1/bug-9068": [
         ("processing-will-not-report", "error", "w1", None, None, 2, None),
     ],
+    # #9067 fixed: the scheduler erred the actor, a still holds the handle its running fut was given
+    "2025.5.0/bug-9067": [
+        ("data-unknown-to-scheduler", "warning", "a", 9, 1, "counter", "gather-dep-success-1796004549.8351882"),
+    ],
+    "2025.5.0/bug-9067-validate": [
+        ("data-unknown-to-scheduler", "warning", "a", 9, 1, "counter", "gather-dep-success-1796004550.4973435"),
+    ],
 }
 
 

@@ -61,7 +61,7 @@ def trace_from_dump(dump: Any, path: str, format_name: str) -> Trace:
         metadata=metadata,
         transitions=transitions,
         worker_records=_worker_records(workers),
-        graph=task_graph(scheduler.get("tasks"), path),
+        graph=task_graph(scheduler.get("tasks"), path, scheduler.get("workers")),
         workers=worker_dumps(workers, scheduler.get("workers"), path),
     )
 
@@ -180,16 +180,18 @@ def _worker_records(workers: Any) -> tuple[WorkerRecord, ...]:
     return tuple(records)
 
 
-def task_graph(tasks: Any, path: str) -> TaskGraph | None:
+def task_graph(tasks: Any, path: str, scheduler_workers: Any = None) -> TaskGraph | None:
     """The graph of a dump's task table, from the ``<TaskState ...>`` reprs of each row.
 
     A dump names each task once per dependent and dependency, and each worker and client
-    once per task it holds or wants: every repr is read once (:class:`_Reprs`).
+    once per task it holds or wants: every repr is read once (:class:`_Reprs`). Where each
+    actor runs comes from the scheduler's workers table (``scheduler_workers``).
     """
     if not isinstance(tasks, dict):
         return None
     rows: dict[Any, TaskRecord] = {}
     reprs = _Reprs()
+    actor_homes = _actor_homes(scheduler_workers, reprs)
     keys_of = reprs.keys
     clients = reprs.clients
     workers = reprs.workers
@@ -214,8 +216,23 @@ def task_graph(tasks: Any, path: str) -> TaskGraph | None:
             waiting_on=keys_of(fields.get("waiting_on")) if "waiting_on" in fields else None,
             processing_on=processing_on[0] if processing_on else None,
             who_has=workers(fields, "who_has"),
+            actor_on=None if actor_homes is None or fields.get("actor") is not True else actor_homes.get(key, ()),
         )
     return TaskGraph.model_construct(source="dump", tasks=rows)
+
+
+def _actor_homes(scheduler_workers: Any, reprs: _Reprs) -> dict[Any, tuple[str, ...]] | None:
+    """For each actor, the workers whose ``actors`` list it (None: the table does not say)."""
+    if not isinstance(scheduler_workers, dict):
+        return None
+    homes: dict[Any, tuple[str, ...]] = {}
+    said = False
+    for address, fields in scheduler_workers.items():
+        if isinstance(fields, dict) and "actors" in fields and isinstance(address, str):
+            said = True
+            for key in reprs.keys(fields["actors"]):
+                homes[key] = (*homes.get(key, ()), address)
+    return homes if said else None
 
 
 #: ``<Client 'Client-1180…'>`` and ``<WorkerState 'tcp://127.0.0.1:45895', name: …>``: the name or address

@@ -26,12 +26,13 @@ from replay.ingest.records import ReadLog, entry_fields, scheduler_transitions
 #: Scheduler fields of a dump that replay reads; the rest is skipped unread.
 SCHEDULER_FIELDS = frozenset({"transition_log", "tasks", "transition_counter", "address", "workers", "id"})
 #: Fields of the scheduler's workers table replay reads.
-SCHEDULER_WORKER_FIELDS = ("name", "nthreads", "resources")
+SCHEDULER_WORKER_FIELDS = ("name", "nthreads", "resources", "actors")
 #: Fields of a worker's own state replay reads (its logs, and what it held at the end).
 WORKER_FIELDS = frozenset({"log", "stimulus_log", "nthreads", "transition_counter", "tasks", "data", "config"})
 #: Task-table fields replay reads.
 TASK_FIELDS = frozenset(
-    {"key", "state", "dependencies", "dependents", "who_wants", "waiters", "waiting_on", "processing_on", "who_has"}
+    {"key", "state", "dependencies", "dependents", "who_wants", "waiters", "waiting_on", "processing_on", "who_has",
+     "actor"}
 )
 
 _UNPACK_ERRORS = (

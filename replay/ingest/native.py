@@ -134,7 +134,9 @@ def worker_record_document(record: WorkerRecord) -> dict[str, Any]:
 
 
 #: The task table's bookkeeping fields, and whether each holds keys (else names).
-_BOOKKEEPING = {"who_wants": False, "waiters": True, "waiting_on": True, "processing_on": False, "who_has": False}
+_BOOKKEEPING = {
+    "who_wants": False, "waiters": True, "waiting_on": True, "processing_on": False, "who_has": False, "actor_on": False,
+}  # fmt: skip
 
 
 def task_document(task: TaskRecord) -> dict[str, Any]:

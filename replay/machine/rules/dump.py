@@ -60,7 +60,19 @@ HOLDERS_DISAGREE = _rule(
     ),
 )  # fmt: skip
 
-RULES = (DUMP_FINAL_STATE, LEAKED_TASK, WAITER_NOT_ACTIVE, WAITING_ON_AVAILABLE, UNKNOWN_WORKER, HOLDERS_DISAGREE)
+ACTOR_LOST = _rule(
+    "actor-lost", "error",
+    "an actor in memory is run by no worker that holds it, or by more than one (its worker left, and the "
+    "others hold only a handle); or an actor processing is not in its worker's actors",
+    assertions=(
+        Assertion(None, None, "validate_task_state",
+                  "assert sum(ts in ws.actors for ws in ts.who_has) == 1  # an actor in memory; "
+                  "assert ts in ts.processing_on.actors  # an actor processing"),
+    ),
+)  # fmt: skip
+
+RULES = (DUMP_FINAL_STATE, LEAKED_TASK, WAITER_NOT_ACTIVE, WAITING_ON_AVAILABLE, UNKNOWN_WORKER, HOLDERS_DISAGREE,
+         ACTOR_LOST)  # fmt: skip
 
 Tasks = Mapping[Key, TaskRecord]
 
@@ -119,6 +131,20 @@ def _holders_disagree(task: TaskRecord, tasks: Tasks, workers: frozenset[str]) -
     return None
 
 
+def _actor_lost(task: TaskRecord, tasks: Tasks, workers: frozenset[str]) -> str | None:
+    if task.actor_on is None:
+        return None  # not an actor, or the dump does not say where actors run
+    if task.state == "memory" and task.who_has is not None:
+        running = [holder for holder in task.who_has if holder in task.actor_on]
+        if len(running) != 1:
+            holders = ", ".join(task.who_has) or "no worker"
+            runs = ", ".join(task.actor_on) or "no worker"
+            return f"{format_key(task.key)} is an actor in memory, held by {holders}; its actor runs on {runs}"
+    if task.state == "processing" and task.processing_on is not None and task.processing_on not in task.actor_on:
+        return f"{format_key(task.key)} is an actor processing on {task.processing_on}, whose actors do not list it"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class TableCheck:
     """One of ``validate_task_state``'s checks on one row of the table."""
@@ -133,6 +159,7 @@ TABLE_CHECKS = (
     TableCheck(WAITING_ON_AVAILABLE, _waiting_on_available),
     TableCheck(UNKNOWN_WORKER, _unknown_worker),
     TableCheck(HOLDERS_DISAGREE, _holders_disagree),
+    TableCheck(ACTOR_LOST, _actor_lost),
 )
 
 
