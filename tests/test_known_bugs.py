@@ -51,6 +51,8 @@ GAPS: dict[tuple[str, int], tuple[tuple[str, ...], str]] = {
     ("2026.8.0/bug-7354-retry-validate", 0): (LOG_ONLY, "y's dependency on x2 is in no recommendation"),
     ("2025.4.1/bug-9067", 0): (LOG_ONLY, "the worker's removal left no entry: only a dump says where the actor runs"),
     ("2025.4.1/bug-9067-validate", 0): (LOG_ONLY, _SAME_AS_VALIDATE_OFF),
+    ("2024.7.0/bug-8764", 0): (LOG_ONLY, "the task was created again without an entry: only a dump's table has it"),
+    ("2024.7.0/bug-8764-validate", 0): (LOG_ONLY, _SAME_AS_VALIDATE_OFF),
 }  # fmt: skip
 #: Bug traces whose log-only forms hold no evidence at all, and why (every other form reports an error).
 SILENT_LOGS = {
@@ -60,6 +62,8 @@ SILENT_LOGS = {
     "2026.8.0/bug-7354-retry": "without y's dependency on x2, y waiting on the running x1 is normal",
     "2025.4.1/bug-9067": "the worker's removal left no entry, and the log does not say which task is an actor",
     "2025.4.1/bug-9067-validate": "the worker's removal left no entry, and the log does not say which task is an actor",
+    "2024.7.0/bug-8764": "the forgotten task was created again without an entry",
+    "2024.7.0/bug-8764-validate": "the forgotten task was created again without an entry",
 }
 
 

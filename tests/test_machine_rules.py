@@ -239,6 +239,17 @@ def test_the_task_table_of_a_dump_is_checked_like_validate_task_state() -> None:
 
 
 
+def test_a_task_created_again_without_a_transition_is_named_with_who_waits_for_it() -> None:
+    table = table_of(x={"state": "released", "who_wants": ("Client-1",), "waiters": (), "dependents": ()})
+    trace = trace_of(("x", "memory", "forgotten", {}, "client-releases-keys"), graph=table)
+    findings = replay_trace(trace, "2024.7.0").findings
+    assert [(f.rule, f.event, f.culprit, f.message) for f in findings] == [(
+        "dump-final-state", None, None,
+        "the dump's task table has x released, the log leaves it forgotten: the task was created again without "
+        "a transition, and Client-1 wants it: nothing will ever recommend it waiting",
+    )]  # fmt: skip
+
+
 def test_an_actor_must_run_on_exactly_one_of_its_holders() -> None:
     held = {"who_wants": ("Client-1",), "waiters": ()}
     table = table_of(

@@ -79,6 +79,7 @@ known_bugs() {  # each on its last buggy and first fixed release (traces/README.
   bug bug-7354-retry 2022.11.1 2022.12.0 "$NEWEST"
   bug bug-7402 2022.12.0 2022.12.1
   bug bug-8703 2024.6.0 2024.6.1
+  bug bug-8764 2024.7.0 2024.7.1
   bug bug-9068 2025.4.1 2025.5.0
   bug bug-9067 2025.4.1 2025.5.0
   worker_bug wbug-6916 2022.8.1 2022.9.0

@@ -163,6 +163,16 @@ TABLE_CHECKS = (
 )
 
 
+def _final_state_message(task: TaskRecord, replayed: str) -> str:
+    text = f"the dump's task table has {format_key(task.key)} {task.state}, the log leaves it {replayed}"
+    if replayed != "forgotten":
+        return text
+    text += ": the task was created again without a transition"
+    if task.state == "released" and task.who_wants:
+        text += f", and {', '.join(task.who_wants)} wants it: nothing will ever recommend it waiting"
+    return text
+
+
 def check_task_table(
     world: World, tasks: Tasks, workers: frozenset[str], reported: set[tuple[str, Key | None]]
 ) -> list[Violation]:
@@ -176,8 +186,7 @@ def check_task_table(
         replayed = states.get(key)
         if replayed is not None and replayed != task.state:
             violations.append(Violation(
-                DUMP_FINAL_STATE, key, event, stimulus_id,
-                f"the dump's task table has {format_key(key)} {task.state}, the log leaves it {replayed}", step=step,
+                DUMP_FINAL_STATE, key, event, stimulus_id, _final_state_message(task, replayed), step=step,
             ))  # fmt: skip
         if task.state in ACTIVE and ("deadlock", key) not in reported and (
             "dependency-erred-or-forgotten", key) not in reported:  # fmt: skip
