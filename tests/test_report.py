@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from replay.cli import App, cli, main
-from replay.render.markdown import WIDTH, code, command, escape, paragraph, table
+from replay.render.markdown import WIDTH, code, command, escape, paragraph, table, title_line
 from replay.render.theme import THEME
 from tests.conftest import ROOT, TRACES, check_golden
 
@@ -153,3 +153,11 @@ def test_code_spans_escapes_and_commands() -> None:
     long = command("replay", "diff", "a" * 40, "b" * 40)
     assert long == ["replay diff " + "a" * 40 + " \\", "  " + "b" * 40]
     assert command("replay", "slice", "it's") == ["replay slice 'it'\"'\"'s'"]
+
+
+def test_a_title_too_long_for_a_heading_shortens_the_key_alone() -> None:
+    assert title_line("deadlock", "g", "distributed 2024.2.1") == "# `deadlock` on `g`, distributed 2024.2.1"
+    long_key = ("random_sample-cd6a871e8dde3b81028fcdf33ff15f04", 0)
+    title = title_line("dump-final-state", long_key, "distributed 2024.7.0")
+    assert title == "# `dump-final-state` on `('random_sample-cd6a871e8dde3b8…`, distributed 2024.7.0"
+    assert len(title) == WIDTH

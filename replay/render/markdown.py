@@ -409,12 +409,22 @@ def commands_section(inputs: ReportInputs) -> list[str]:
     return [*lines, "", *fenced("bash", [line for lines_of in commands for line in lines_of])]
 
 
+def title_line(rule: str, key: Key | None, release: str) -> str:
+    """``# `rule` on `key`, release``, the key shortened with an ellipsis when the line would pass
+    :data:`WIDTH` (a heading cannot wrap; the first paragraph names the key in full)."""
+    title = f"# {code(rule)} on {key_code(key)}, {release}"
+    if key is None or len(title) <= WIDTH:
+        return title
+    text = format_key(key)
+    keep = max(len(text) - (len(title) - WIDTH) - 1, 8)
+    return f"# {code(rule)} on {code(text[:keep] + '…')}, {release}"
+
+
 def issue_body(inputs: ReportInputs) -> str:
     """The whole report, ending with one newline."""
     finding = inputs.sliced.original
-    title = f"# {code(finding.rule)} on {key_code(finding.key)}, {release_of(inputs)}"
     parts = [
-        [title],
+        [title_line(finding.rule, finding.key, release_of(inputs))],
         paragraph(finding_sentence(inputs)),
         versions_section(inputs),
         story_section(inputs),
