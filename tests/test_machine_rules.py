@@ -137,6 +137,44 @@ def test_continuity() -> None:
     assert finding_lines(trace, "2024.2.1") == ["continuity@1 x <- the stimulus x: waiting"]
 
 
+def test_a_detour_whose_first_half_left_the_key_where_it_was() -> None:
+    # 2025.4.1 losing an actor's worker: memory->released declines for an actor a client wants and
+    # recommends it erred; memory->erred is no table edge then, so it goes through released, whose
+    # first half declines again, and the second half is logged from released
+    trace = trace_of(
+        ("c", "released", "waiting", {"c": "processing"}, "s1"),
+        ("c", "waiting", "processing", {}, "s1"),
+        ("c", "processing", "memory", {}, "s2"),
+        ("c", "memory", "memory", {"c": "erred"}, "s3"),
+        ("c", "memory", "memory", {"c": "erred"}, "s3"),
+        ("c", "released", "erred", {"c": "erred"}, "s3"),
+    )  # fmt: skip
+    for release in ("2025.4.1", None):
+        result = replay_trace(trace, release)
+        assert finding_lines(result) == []
+        assert [(s.index, s.role, s.requested) for s in result.steps[3:]] == [
+            (3, "no-op", None), (4, "detour-inner", "erred"), (5, "detour-outer", "erred"),
+        ]  # fmt: skip
+        assert result.steps[5].cause is not None and result.steps[5].cause.event == 3
+
+
+def test_a_declined_transition_with_no_second_half_is_a_no_op() -> None:
+    trace = trace_of(
+        ("y", "released", "waiting", {}, "s1"),
+        ("a", "released", "waiting", {"a": "processing"}, "s1"),
+        ("a", "waiting", "processing", {}, "s1"),
+        ("a", "processing", "memory", {"y": "processing"}, "s2"),
+        ("y", "waiting", "waiting", {"y": "queued"}, "s2"),
+        ("y", "waiting", "queued", {}, "s2"),
+    )  # fmt: skip
+    result = replay_trace(trace, "2024.2.1")
+    assert finding_lines(result) == []
+    assert [(s.index, s.role, s.requested) for s in result.steps[3:]] == [
+        (3, "step", None), (4, "no-op", "processing"), (5, "step", "queued"),
+    ]  # fmt: skip
+    assert result.steps[5].cause is not None and result.steps[5].cause.event == 4
+
+
 def test_illegal_transition_for_the_release() -> None:
     trace = trace_of(("x", "released", "processing", {}, "s1"))
     assert finding_lines(trace, "2024.2.1") == ["illegal-transition@0 x <- the stimulus x: processing"]

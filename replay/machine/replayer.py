@@ -17,7 +17,11 @@ Implicit detours through ``released``: ``X->released`` logged for a request othe
 is the second half and repeats the first half's recommendations. Where an unknown
 request reads equally well as a direct release followed by the key's own
 recommendation, the pair is read as a detour whenever the second half repeats the first
-half's recommendations.
+half's recommendations. The first half logs the state the key is left in, which is not
+always ``released``: a transition function may decline and leave the key where it was
+(2025.4.1 releasing a lost actor logs ``memory->memory {key: erred}``). So ``X->X``
+asked to go elsewhere may be a first half too; the next entry decides, and when it is no
+second half the entry was a declined direct transition, a no-op.
 """
 
 from __future__ import annotations
@@ -276,6 +280,12 @@ class Replayer:
             self._report(log.check_override(step))
             self.open_detour = step
             return True
+        if start == finish != "released" and requested not in (None, start, "released"):
+            # a declined transition, or the first half of a detour that left the key where it was
+            step = Step(index, transition, self.group, cause, requested, DETOUR_INNER, silent=silent)
+            self._record(step)
+            self.open_detour = step
+            return True
         return False
 
     def _at_transition(
@@ -307,6 +317,8 @@ class Replayer:
             override = Recommendation(key, own_state, inner.index)
         requested = own_state if own_state is not None else inner.requested
         step = Step(index, transition, inner.group, inner.cause, requested, DETOUR_OUTER, override=override)
+        if inner.transition.finish != "released":  # a first half that left the key where it was
+            self._report(log.check_override(inner))
         self._enter(inner, inner.transition.start, "released")
         self._record(step)
         self._report(log.check_continuity(self.world, index, transition))
@@ -328,6 +340,9 @@ class Replayer:
     def _abandon_detour(self, inner: Step, *, at_end: bool = False) -> None:
         """A first half with no second half: a direct release, or a detour that raised."""
         start = inner.transition.start
+        if inner.transition.finish == start:
+            self._declined(inner)
+            return
         if inner.requested is None:
             inner.role = STEP
             self._report(log.check_legal(self.world, inner, start, "released", None))
@@ -346,6 +361,21 @@ class Replayer:
         self._hypothetical(inner.key, "released", target, blamed, inner.stimulus_id)
         # The scheduler's loop died with the exception: what was pending was never applied.
         self.mirror.pending.clear()
+
+    def _declined(self, step: Step) -> None:
+        """An ``X->X`` entry with no second half: a direct transition that declined, replayed as
+        the usual path replays a no-op."""
+        state = step.transition.start
+        own = step.transition.recommendations
+        step.role = NO_OP
+        self._report(log.check_legal(self.world, step, state, state, step.requested))
+        self.mirror.push(step, own.items(), step.index, relations=RELATIONS.get((state, state)))
+        checks = self.preconditions.get((state, state))
+        if checks is not None:
+            self._at_transition(step, state, state, checks)
+        if state == "memory" and own.get(step.key) == "released":
+            self._report(transitions.check_unwanted_run(self.world, step, own))
+        self._enter(step, state, state)
 
     # ------------------------------------------------------------------ states
 
