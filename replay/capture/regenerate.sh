@@ -42,7 +42,7 @@ release_newest() {
   cap "$NEWEST" seed seed
   cap "$NEWEST" mapreduce mapreduce
   cap "$NEWEST" mapreduce mapreduce-2
-  for s in task-raises worker-lost queuing-on queuing-off large-graph stealing retries restart truncated; do
+  for s in task-raises worker-lost actor-lost queuing-on queuing-off large-graph stealing retries restart truncated; do
     cap "$NEWEST" "$s" "$s"
   done
   cap "$NEWEST" benchmark-large benchmark-large
@@ -82,6 +82,7 @@ known_bugs() {  # each on its last buggy and first fixed release (traces/README.
   bug bug-8764 2024.7.0 2024.7.1
   bug bug-9068 2025.4.1 2025.5.0
   bug bug-9067 2025.4.1 2025.5.0
+  for rel in 2025.4.1 2025.5.0; do cap "$rel" actor-lost actor-lost; done  # #9067's clean neighbour
   worker_bug wbug-6916 2022.8.1 2022.9.0
   worker_bug wbug-6676 2022.7.0 2022.7.1
   worker_bug wbug-6914 2022.8.0 2022.8.1

@@ -298,6 +298,41 @@ async def worker_lost(ctx: Ctx) -> None:
     await ctx.wait_forgotten(30)
 
 
+class Counter:
+    """An actor (``c.submit(Counter, actor=True)``)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def increment(self) -> int:
+        self.n += 1
+        return self.n
+
+
+@scenario(
+    "actor-lost",
+    "an actor on one worker; that worker is closed; calling the actor fails with 'Worker "
+    "holding Actor was lost' (distributed's test_failed_worker); then it is released",
+)
+async def actor_lost(ctx: Ctx) -> None:
+    c, s = ctx.c, ctx.s
+    await ctx.add_worker(nthreads=1, name="a")
+    b = await ctx.add_worker(nthreads=1, name="b")
+    future = c.submit(Counter, actor=True, workers=[b.address], key="counter")
+    counter = await future
+    ctx.facts["first_increment"] = await counter.increment()
+    await ctx.close_worker(b)
+    await ctx.wait_until(lambda: b.address not in s.workers, 30, "worker b removed")
+    try:
+        ctx.facts["after_loss"] = repr(await asyncio.wait_for(counter.increment(), 10))
+    except Exception as e:
+        ctx.facts["after_loss"] = f"{type(e).__name__}: {e}"
+    ctx.facts["states_after_loss"] = {str(k): ts.state for k, ts in s.tasks.items()}
+    del counter
+    await ctx.release([future])
+    await ctx.wait_forgotten(30)
+
+
 # --------------------------------------------------------------------------------------
 # 5. queuing on / off
 

@@ -48,7 +48,10 @@ SERVER_TAGS = frozenset(
     {"request-dep", "receive-dep", "receive-dep-failed", "busy-gather", "gather-dep-busy", "gather-dep-failed"}
 )
 #: Events a fresh worker can start with; a stimulus log starting otherwise lost its beginning.
-FIRST_EVENTS = frozenset({"ComputeTaskEvent", "AcquireReplicasEvent", "UpdateDataEvent", "PauseEvent", "UnpauseEvent"})
+#: A worker given no task yet is told when a peer leaves (RemoveWorkerEvent, since 2023.3.2).
+FIRST_EVENTS = frozenset(
+    {"ComputeTaskEvent", "AcquireReplicasEvent", "UpdateDataEvent", "PauseEvent", "UnpauseEvent", "RemoveWorkerEvent"}
+)
 #: Bounds of a run in another interpreter.
 DEFAULT_TIMEOUT = 600.0
 MAX_OUTPUT_BYTES = 512 * 1024 * 1024
