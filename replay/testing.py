@@ -116,7 +116,7 @@ def python_literal(value: Any) -> str:
 _TABLE_FIELDS = ("state", "dependencies", "dependents", "who_wants", "waiters", "waiting_on", "processing_on", "who_has",
                  "actor_on")  # fmt: skip
 #: Fields stated even when empty: an actor that runs on no worker is not "not an actor".
-_STATED_WHEN_EMPTY = frozenset({"state", "actor_on"})
+_STATED_WHEN_EMPTY = frozenset({"actor_on"})
 
 
 def _test_name(finding: Finding) -> str:

@@ -338,7 +338,8 @@ class Replayer:
         self._enter(step, "released", transition.finish)
 
     def _abandon_detour(self, inner: Step, *, at_end: bool = False) -> None:
-        """A first half with no second half: a direct release, or a detour that raised."""
+        """A first half with no second half: a direct release, a declined transition (``X->X``),
+        or a detour that raised."""
         start = inner.transition.start
         if inner.transition.finish == start:
             self._declined(inner)

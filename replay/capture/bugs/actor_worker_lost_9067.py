@@ -65,7 +65,9 @@ async def bug_9067(ctx: Ctx) -> None:
     await ctx.close_worker(b)
     await ctx.wait_until(lambda: b.address not in s.workers, 30, "worker b removed")
     ctx.facts["states_after_b_left"] = {str(k): ts.state for k, ts in s.tasks.items()}
-    ctx.facts["actors_after_b_left"] = {address: sorted(str(ts.key) for ts in ws.actors) for address, ws in s.workers.items()}
+    ctx.facts["actors_after_b_left"] = {
+        address: sorted(str(ts.key) for ts in ws.actors) for address, ws in s.workers.items()
+    }
     ctx.facts["counter_holders_after_b_left"] = sorted(ws.address for ws in s.tasks["counter"].who_has or ())
     ctx.facts["counter_after_b_left"] = s.transition_counter
     ctx.facts["entries_after_b_left"] = len(s.transition_log)
@@ -79,4 +81,3 @@ async def bug_9067(ctx: Ctx) -> None:
     ctx.facts["fut_outcome"] = outcome if isinstance(outcome, str) else repr(outcome)
     ctx.facts["final_states"] = {str(k): ts.state for k, ts in s.tasks.items()}
     ctx.facts["bug_reproduced"] = ctx.facts["fut_outcome"] == "None"
-    del a
