@@ -216,6 +216,11 @@ class Ctx:
         self.workers.append(worker)
         return worker
 
+    async def add_gen_cluster_workers(self, names: tuple[str, str] = ("a", "b")) -> list[Any]:
+        """The two workers of distributed's ``gen_cluster`` default (``nthreads=[("", 1), ("", 2)]``),
+        as the regression tests that use it have them."""
+        return [await self.add_worker(nthreads=1, name=names[0]), await self.add_worker(nthreads=2, name=names[1])]
+
     async def add_nanny(self, nthreads: int = 1, name: str | None = None) -> Any:
         from distributed import Nanny
 

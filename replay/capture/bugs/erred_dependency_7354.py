@@ -47,9 +47,7 @@ async def bug_7354(ctx: Ctx) -> None:
     from distributed import wait
 
     c = ctx.c
-    # gen_cluster's default cluster: nthreads=[("", 1), ("", 2)]
-    await ctx.add_worker(nthreads=1, name="a")
-    await ctx.add_worker(nthreads=2, name="b")
+    await ctx.add_gen_cluster_workers()
 
     x = c.submit(div_zero, key="x")
     try:

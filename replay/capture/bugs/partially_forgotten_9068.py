@@ -79,9 +79,7 @@ async def bug_9068(ctx: Ctx) -> None:
     from dask.task_spec import Task, TaskRef
 
     c, s = ctx.c, ctx.s
-    # gen_cluster's default cluster: two workers with 1 and 2 threads
-    await ctx.add_worker(nthreads=1, name="w0")
-    await ctx.add_worker(nthreads=2, name="w1")
+    await ctx.add_gen_cluster_workers(("w0", "w1"))
 
     keys = [KEY, LOST]
     ctx.facts["keys"] = keys

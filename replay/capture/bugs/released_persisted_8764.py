@@ -37,9 +37,7 @@ async def bug_8764(ctx: Ctx) -> None:
     from distributed import futures_of, wait
 
     c, s = ctx.c, ctx.s
-    # gen_cluster's default cluster: two workers with 1 and 2 threads
-    await ctx.add_worker(nthreads=1, name="a")
-    await ctx.add_worker(nthreads=2, name="b")
+    await ctx.add_gen_cluster_workers()
 
     arr = c.persist(da.random.random((10,), chunks=(10,)))
     await wait(arr)
