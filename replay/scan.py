@@ -369,6 +369,14 @@ def _error_text(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
+def _row_of(future: Any, path: str, failure: str) -> Any:
+    """A finished future's scan row; a worker that died is an unreadable row saying so."""
+    try:
+        return future.result()
+    except Exception as error:  # noqa: BLE001 - a worker that died: one row
+        return FileScan(path, unreadable=f"{failure}: {_error_text(error)}")
+
+
 # --------------------------------------------------------------------------- problems and signatures
 
 #: The catalogue's order, the last tie-break of a problem's primary finding.
@@ -661,10 +669,7 @@ def _in_processes(sources: Sequence[Source], settings: ScanSettings, workers: in
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 index = pending.pop(future)
-                try:
-                    row = future.result()
-                except Exception as error:  # noqa: BLE001 - a worker that died: one row
-                    row = FileScan(sources[index].path, unreadable=f"the scanning process failed: {_error_text(error)}")
+                row = _row_of(future, sources[index].path, "the scanning process failed")
                 rows[index] = row
                 on_done(row)
             submit(len(done))
@@ -728,10 +733,7 @@ def _on_cluster(sources: Sequence[Source], settings: ScanSettings, address: str,
         done.clear()
         for future in completed:
             index = futures.pop(future)
-            try:
-                row = future.result()
-            except Exception as error:  # noqa: BLE001 - a worker that died: one row
-                row = FileScan(sources[index].path, unreadable=f"the cluster failed to scan it: {_error_text(error)}")
+            row = _row_of(future, sources[index].path, "the cluster failed to scan it")
             if not isinstance(row, FileScan):  # a worker with another replay installed
                 row = FileScan(sources[index].path, unreadable="the worker returned something else than a scan row")
             rows[index] = row
