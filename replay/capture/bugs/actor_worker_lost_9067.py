@@ -23,21 +23,10 @@ from __future__ import annotations
 from typing import Any
 
 from replay.capture.harness import Ctx, gate, result_or_error
-from replay.capture.scenarios import scenario
+from replay.capture.scenarios import Counter, scenario
 
 #: blocks the task that holds the actor until its worker has left
 HOLDING = gate("actor-9067-holding")
-
-
-class Counter9067:
-    """The regression test's actor."""
-
-    def __init__(self) -> None:
-        self.n = 0
-
-    def increment(self) -> int:
-        self.n += 1
-        return self.n
 
 
 def use_actor_9067(counter: Any) -> None:
@@ -56,7 +45,7 @@ async def bug_9067(ctx: Ctx) -> None:
     a = await ctx.add_worker(nthreads=1, name="a")
     b = await ctx.add_worker(nthreads=1, name="b")
 
-    counter = c.submit(Counter9067, actor=True, workers=[b.address], allow_other_workers=True, key="counter")
+    counter = c.submit(Counter, actor=True, workers=[b.address], allow_other_workers=True, key="counter")
     await counter
     fut = c.submit(use_actor_9067, counter, workers=[a.address], allow_other_workers=True, key="fut")
     ctx.hold(counter, fut)
